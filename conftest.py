@@ -1,0 +1,45 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from django.db import connection
+
+from leads.tests.factories import LeadFactory
+from workspaces.tests.factories import ApiKeyFactory, ProfileFactory, WorkspaceFactory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` (real concurrency) run only when DATABASE_URL is PostgreSQL."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI runs it)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def workspace():
+    return WorkspaceFactory()
+
+
+@pytest.fixture
+def profile(workspace):
+    return ProfileFactory(workspace=workspace)
+
+
+@pytest.fixture
+def api_key(workspace):
+    """An active key of `workspace`; its plaintext is `api_key.plaintext`."""
+    return ApiKeyFactory(workspace=workspace)
+
+
+@pytest.fixture
+def lead(workspace):
+    return LeadFactory(workspace=workspace)
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

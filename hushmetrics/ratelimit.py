@@ -1,0 +1,45 @@
+"""Rate limiting shared by both surfaces: client IP, quota check, fail-open on cache errors."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+from rest_framework.exceptions import Throttled
+
+logger = logging.getLogger(__name__)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the entry the trusted proxies appended.
+
+    With N trusted proxies, the Nth address from the right of X-Forwarded-For is the one our
+    own outermost proxy saw; anything left of it is client-supplied and can be spoofed, so a
+    forged header never changes whose quota a request counts against.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < proxies:
+        return remote
+    return forwarded[-proxies]
+
+
+def enforce_rate_limit(request: HttpRequest, *, group: str, key: str, rate: str) -> None:
+    """Count this request against `key` in `group`; raise Throttled past `rate` (N/period).
+
+    If the cache cannot be reached the request goes through and the failure is logged:
+    a lead is worth more than a limit.
+    """
+    try:
+        usage = get_usage(
+            request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
+        )
+    except Exception:
+        logger.warning("rate limit cache unavailable; letting %s through", group, exc_info=True)
+        return
+    if usage is not None and usage["should_limit"]:
+        raise Throttled(wait=max(1, usage["time_left"]))

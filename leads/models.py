@@ -1,0 +1,86 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from workspaces.models import Profile, Workspace
+
+
+class LeadStatus(models.TextChoices):
+    CONTACT = "contact"
+    QUALIFIED = "qualified"
+    PROPOSAL = "proposal"
+    NEGOTIATION = "negotiation"
+    WON = "won"
+    LOST = "lost"
+
+
+class LeadSource(models.TextChoices):
+    WEBSITE = "website"
+    REFERRAL = "referral"
+    SOCIAL = "social"
+    AD = "ad"
+    EMAIL = "email"
+    COLD_CALL = "cold_call"
+    OTHER = "other"
+
+
+class Lead(models.Model):
+    Status = LeadStatus
+    Source = LeadSource
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="leads")
+    name = models.CharField(max_length=300, blank=True, default="")
+    email = models.CharField(max_length=320, blank=True, default="")
+    phone = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONTACT)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.OTHER)
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    created_by = models.ForeignKey(
+        Profile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    setter = models.ForeignKey(
+        Profile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    utm = models.JSONField(null=True, blank=True)
+    extra_data = models.JSONField(null=True, blank=True)
+    page_url = models.CharField(max_length=2048, null=True, blank=True)  # noqa: DJ001 - SPEC: null
+    is_spam = models.BooleanField(default=False)
+    # The webhook's retry key (Idempotency-Key, Framer's header, a builder's own id).
+    submission_id = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=LeadStatus.values),
+                name="lead_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=LeadSource.values),
+                name="lead_source_valid",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="lead_value_non_negative"),
+            models.UniqueConstraint(
+                fields=["workspace", "submission_id"],
+                condition=Q(submission_id__isnull=False),
+                name="lead_unique_submission_per_workspace",
+            ),
+        ]
+        indexes = [
+            # The lead list of a workspace, newest first (API and admin).
+            models.Index(fields=["workspace", "-created_at"], name="lead_ws_created"),
+            # The whole list, newest first (admin, unfiltered).
+            models.Index(fields=["-created_at"], name="lead_created"),
+            # Opt-in matching: same email, any letter case, within a workspace.
+            models.Index("workspace", Lower("email"), "created_at", name="lead_ws_email_ci"),
+            # Staff search by exact email, any letter case, across workspaces.
+            models.Index(Lower("email"), name="lead_email_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or str(self.id)

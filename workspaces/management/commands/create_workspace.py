@@ -1,0 +1,30 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandParser
+
+from workspaces.management.commands._base import validation_to_command_error
+from workspaces.services import workspace_create
+
+
+class Command(BaseCommand):
+    help = "Create a workspace; prints its id."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument(
+            "--require-api-key", action="store_true", help="reject create-lead without a key"
+        )
+        parser.add_argument(
+            "--no-webhook", action="store_true", help="disable the universal webhook"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        try:
+            workspace = workspace_create(
+                name=str(options["name"]),
+                require_api_key=bool(options["require_api_key"]),
+                webhook_enabled=not options["no_webhook"],
+            )
+        except ValidationError as error:
+            raise validation_to_command_error(error) from None
+        self.stderr.write(f"Created workspace {workspace.name!r}.")
+        self.stdout.write(str(workspace.id))

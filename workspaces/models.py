@@ -1,0 +1,88 @@
+import uuid
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Q
+
+
+class Workspace(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    webhook_enabled = models.BooleanField(default=True)
+    require_api_key = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="workspace_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    """A person in a workspace, known by their Clerk user id (`user_…`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="profiles")
+    clerk_user_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True, default="")
+    email = models.EmailField(max_length=254, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "clerk_user_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "clerk_user_id"], name="profile_unique_clerk_id_per_workspace"
+            ),
+            models.CheckConstraint(
+                condition=Q(clerk_user_id__startswith="user_"),
+                name="profile_clerk_user_id_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.clerk_user_id
+
+
+class ApiKey(models.Model):
+    """A workspace's API key. Only the public prefix and a SHA-256 hash are stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
+                name="apikey_expires_after_creation",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="apikey_ws_created")]
+
+    def __str__(self) -> str:
+        return f"{self.display_prefix}… ({self.name})"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"sk_live_{self.prefix}"
+
+    def state_at(self, when: datetime) -> str:
+        """`revoked`, `expired` or `active` at the moment `when`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= when:
+            return "expired"
+        return "active"

@@ -1,0 +1,151 @@
+"""Writes for workspaces, profiles and API keys."""
+
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from workspaces.models import ApiKey, Profile, Workspace
+
+KEY_PREFIX = "sk_live_"
+KEY_ALPHABET = string.ascii_letters + string.digits
+# 8 public characters find the row; the other 32 are the secret (62^32 ≈ 2^190).
+PUBLIC_LENGTH = 8
+SECRET_LENGTH = 32
+KEY_LENGTH = len(KEY_PREFIX) + PUBLIC_LENGTH + SECRET_LENGTH
+# Stamp last_used_at at most this often per key, so a busy key is not a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Compared against when the prefix is unknown, so both failures take the same path.
+_DUMMY_HASH = hashlib.sha256(b"hushmetrics-unknown-key").hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    plaintext: str
+
+
+def _hash(key: str) -> str:
+    # A fast hash fits: the key is 190 bits of randomness, not a password.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def workspace_create(
+    *, name: str, webhook_enabled: bool = True, require_api_key: bool = False
+) -> Workspace:
+    """Create a workspace; the name must not be blank."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Workspace name must not be blank."})
+    if len(name) > Workspace._meta.get_field("name").max_length:
+        raise ValidationError({"name": "Workspace name is too long (200 characters at most)."})
+    return Workspace.objects.create(
+        name=name, webhook_enabled=webhook_enabled, require_api_key=require_api_key
+    )
+
+
+def profile_create(
+    *, workspace: Workspace, clerk_user_id: str, name: str = "", email: str = ""
+) -> Profile:
+    """Create a profile; its Clerk user id (`user_…`) is unique within the workspace."""
+    profile = Profile(workspace=workspace, clerk_user_id=clerk_user_id, name=name, email=email)
+    profile.full_clean(validate_constraints=False)
+    if not clerk_user_id.startswith("user_"):
+        raise ValidationError({"clerk_user_id": "A Clerk user id starts with 'user_'."})
+    try:
+        with transaction.atomic():
+            profile.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"clerk_user_id": f"{clerk_user_id} already has a profile in this workspace."}
+        ) from None
+    return profile
+
+
+def api_key_issue(
+    *, workspace: Workspace, name: str, expires_in_days: int | None = None
+) -> IssuedKey:
+    """Issue a key. The plaintext is in the result and nowhere else, ever."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Key name must not be blank."})
+    if len(name) > ApiKey._meta.get_field("name").max_length:
+        raise ValidationError({"name": "Key name is too long (100 characters at most)."})
+    if expires_in_days is not None and expires_in_days <= 0:
+        raise ValidationError({"expires_in_days": "Must be a positive number of days."})
+    now = timezone.now()
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
+    for _attempt in range(5):
+        public = "".join(secrets.choice(KEY_ALPHABET) for _ in range(PUBLIC_LENGTH))
+        secret = "".join(secrets.choice(KEY_ALPHABET) for _ in range(SECRET_LENGTH))
+        plaintext = f"{KEY_PREFIX}{public}{secret}"
+        try:
+            with transaction.atomic():
+                api_key = ApiKey.objects.create(
+                    workspace=workspace,
+                    name=name,
+                    prefix=public,
+                    secret_hash=_hash(plaintext),
+                    expires_at=expires_at,
+                )
+        except IntegrityError:  # a prefix collision: one in ~10^14, draw again
+            continue
+        return IssuedKey(api_key=api_key, plaintext=plaintext)
+    raise RuntimeError("could not draw a unique API key prefix")
+
+
+def api_key_verify(*, key: str) -> ApiKey | None:
+    """The active key `key` is, or None. One query; constant-time comparison.
+
+    Malformed, unknown, wrong-secret, revoked and expired keys all return None, and an
+    unknown prefix is compared against a dummy hash so it costs what a wrong secret costs.
+    """
+    key = key or ""
+    public = key[len(KEY_PREFIX) : len(KEY_PREFIX) + PUBLIC_LENGTH]
+    well_formed = (
+        len(key) == KEY_LENGTH
+        and key.startswith(KEY_PREFIX)
+        and all(char in KEY_ALPHABET for char in key[len(KEY_PREFIX) :])
+    )
+    api_key = (
+        ApiKey.objects.select_related("workspace").filter(prefix=public).first()
+        if well_formed
+        else None
+    )
+    expected = api_key.secret_hash if api_key is not None else _DUMMY_HASH
+    matches = hmac.compare_digest(_hash(key), expected)
+    if not (well_formed and api_key is not None and matches):
+        return None
+    if api_key.state_at(timezone.now()) != "active":
+        return None
+    return api_key
+
+
+def api_key_mark_used(*, api_key: ApiKey) -> None:
+    """Stamp last_used_at, at most once a minute per key (a conditional UPDATE, no read)."""
+    now = timezone.now()
+    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    ApiKey.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
+        pk=api_key.pk,
+    ).update(last_used_at=now)
+    api_key.last_used_at = now
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key, for good. Revoking a revoked key keeps its first revocation time."""
+    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+    api_key.revoked_at = locked.revoked_at
+    return locked
