@@ -28,15 +28,18 @@ def client_ip(request: HttpRequest) -> str:
     return forwarded[-proxies]
 
 
-def enforce_rate_limit(request: HttpRequest, *, group: str, key: str, rate: str) -> None:
+def enforce_rate_limit(
+    request: HttpRequest, *, group: str, key: str, rate: str, increment: bool = True
+) -> None:
     """Count this request against `key` in `group`; raise Throttled past `rate` (N/period).
 
-    If the cache cannot be reached the request goes through and the failure is logged:
-    a lead is worth more than a limit.
+    With `increment=False` it only looks: raise if the quota is already spent. If the cache
+    cannot be reached the request goes through and the failure is logged: a lead is worth
+    more than a limit.
     """
     try:
         usage = get_usage(
-            request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
+            request, group=group, key=lambda _group, _request: key, rate=rate, increment=increment
         )
     except Exception:
         logger.warning("rate limit cache unavailable; letting %s through", group, exc_info=True)

@@ -1,0 +1,59 @@
+"""API-key authentication for both public surfaces, shaped like DRF's TokenAuthentication."""
+
+from django.conf import settings
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from hushmetrics.ratelimit import client_ip, enforce_rate_limit
+from workspaces.models import ApiKey
+from workspaces.services import api_key_mark_used, api_key_verify
+
+INVALID_KEY_MESSAGE = "Invalid or revoked API key"
+AUTH_FAILURE_GROUP = "auth-failures"
+
+
+def presented_key(request: Request) -> str | None:
+    """The key a request carries (`x-api-key`, else `Authorization: Bearer …`), or None.
+
+    A header that is present but empty counts as a (bad) key, not as no key.
+    """
+    header = request.META.get("HTTP_X_API_KEY")
+    if header is not None:
+        return header.strip()
+    authorization = request.META.get("HTTP_AUTHORIZATION")
+    if authorization is None:
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return credentials.strip()
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """Authenticates `(None, ApiKey)`; every failure is the same 401, whatever went wrong.
+
+    Rejected keys count against the client IP (RATE_LIMIT_AUTH_FAILURES); past it the client
+    gets 429s, so guessing keys is slow. Accepted keys stamp `last_used_at` (at most once a
+    minute). Views that require a key add `HasApiKey`; without it a key is optional.
+    """
+
+    def authenticate(self, request: Request) -> tuple[None, ApiKey] | None:
+        key = presented_key(request)
+        if key is None:
+            return None
+        return self.authenticate_credentials(request, key)
+
+    def authenticate_credentials(self, request: Request, key: str) -> tuple[None, ApiKey]:
+        ip = client_ip(request)
+        rate = settings.RATE_LIMIT_AUTH_FAILURES
+        enforce_rate_limit(request, group=AUTH_FAILURE_GROUP, key=ip, rate=rate, increment=False)
+        api_key = api_key_verify(key=key)
+        if api_key is None:
+            enforce_rate_limit(request, group=AUTH_FAILURE_GROUP, key=ip, rate=rate)
+            raise AuthenticationFailed(INVALID_KEY_MESSAGE)
+        api_key_mark_used(api_key=api_key)
+        return (None, api_key)
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
