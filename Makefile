@@ -21,9 +21,9 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: $(BIN)/.installed .secret_key
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python manage.py bootstrap_demo
+	$(BIN)/python manage.py bootstrap_demo --base-url http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
-	# One process: the SQLite default and its in-memory rate-limit counters are exact there.
+	@# One process: the SQLite default and its in-memory rate-limit counters are exact there.
 	$(BIN)/gunicorn hushmetrics.wsgi:application --bind $(HOST):$(PORT) --workers 1 \
 		--threads 4 --access-logfile - --error-logfile -
 

@@ -199,3 +199,21 @@ fi
     assert "BAD-ARGS-SUCCEEDED" not in result.stdout
     assert "No workspace" in (tmp_path / "err.txt").read_text()
     assert "active" in result.stdout
+
+
+def test_bootstrap_demo_prints_working_credentials_once():
+    from django.contrib.auth import authenticate
+
+    out, _ = run("bootstrap_demo", "--base-url", "http://127.0.0.1:9000")
+    password = re.search(r"password '([^']+)'", out).group(1)
+    key = re.search(r"API key:\s+(sk_live_\w+)", out).group(1)
+    workspace_id = re.search(r"Workspace id:\s+([0-9a-f-]{36})", out).group(1)
+    assert "http://127.0.0.1:9000/admin/" in out
+    assert authenticate(username="admin", password=password).is_superuser
+    assert str(api_key_verify(key=key).workspace_id) == workspace_id
+
+    again, err = run("bootstrap_demo")
+    assert again == ""
+    assert "already set up" in err
+    assert Workspace.objects.count() == 1
+    assert ApiKey.objects.count() == 1

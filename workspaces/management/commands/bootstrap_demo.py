@@ -1,7 +1,7 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from workspaces.models import Workspace
@@ -17,8 +17,12 @@ class Command(BaseCommand):
         "them once. Does nothing when an admin user already exists."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        base_url = str(options["base_url"]).rstrip("/")
         user_model = get_user_model()
         if user_model.objects.filter(is_superuser=True).exists():
             self.stderr.write("Demo data already set up (an admin user exists); nothing to do.")
@@ -34,11 +38,11 @@ class Command(BaseCommand):
                 [
                     "",
                     "First run: demo data created. This is shown once; keep it.",
-                    f"  Admin:        http://127.0.0.1:8000/admin/  user {DEMO_ADMIN!r}  "
+                    f"  Admin:        {base_url}/admin/  user {DEMO_ADMIN!r}  "
                     f"password {password!r}",
                     f"  Workspace id: {workspace.id}",
                     f"  API key:      {issued.plaintext}",
-                    f"  Webhook URL:  http://127.0.0.1:8000/v1/webhook/{workspace.id}",
+                    f"  Webhook URL:  {base_url}/v1/webhook/{workspace.id}",
                     "",
                 ]
             )
