@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt clean
+.PHONY: run serve test lint fmt clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ run: $(BIN)/.installed .secret_key
 	@# One process: the SQLite default and its in-memory rate-limit counters are exact there.
 	$(BIN)/gunicorn hushmetrics.wsgi:application --bind $(HOST):$(PORT) --workers 1 \
 		--threads 4 --access-logfile - --error-logfile -
+
+# Production-like: PostgreSQL + Redis + SECRET_KEY from the environment, no DEBUG, gunicorn
+# sized from the CPU count (gunicorn.conf.py), the admin's static files through whitenoise.
+serve: $(BIN)/.installed
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY" >&2; exit 1; }
+	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make serve: set DATABASE_URL=postgres://…" >&2; exit 1;; esac
+	@test -n "$$REDIS_URL" || { echo "make serve: set REDIS_URL (rate limits shared by workers)" >&2; exit 1; }
+	DEBUG=0 $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
+	DEBUG=0 BIND=$${BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn -c gunicorn.conf.py hushmetrics.wsgi:application
 
 test: $(BIN)/.installed .secret_key
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,32 @@
+"""Gunicorn settings for production-like serving (`make serve`, `make bench`).
+
+Sized from the CPU count; every knob can be overridden from the environment. The database
+pool of each worker is sized to its threads, so workers × threads connections at most stay
+under PostgreSQL's max_connections (100 by default: 5 workers × 4 threads = 20 here).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+
+# A request that waits for a database connection gets its 503 after DB_POOL_TIMEOUT (5 s),
+# well before the worker timeout below would kill the worker.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then so no slow leak grows without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Only our own proxy may set X-Forwarded-*; the app decides what to trust (TRUSTED_PROXY_COUNT).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# One pooled connection per thread: never more connections than can be used at once.
+os.environ.setdefault("DB_POOL_MAX_SIZE", str(threads))
