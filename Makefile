@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint fmt clean
+.PHONY: run serve bench test lint fmt clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ serve: $(BIN)/.installed
 	DEBUG=0 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
 	DEBUG=0 BIND=$${BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn -c gunicorn.conf.py hushmetrics.wsgi:application
+
+# Load benchmark against a same-run baseline (needs wrk, PostgreSQL and Redis): see BENCHMARKS.md.
+bench: $(BIN)/.installed
+	@command -v wrk >/dev/null || { echo "make bench: install wrk (apt-get install wrk)" >&2; exit 1; }
+	$(BIN)/python bench/load_bench.py $(BENCH_ARGS)
 
 test: $(BIN)/.installed .secret_key
 	$(BIN)/pytest $(PYTEST_ARGS)

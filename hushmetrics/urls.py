@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import path, re_path
 
@@ -11,6 +12,11 @@ urlpatterns = [
     # Unknown paths under the API prefixes answer in their surface's JSON envelope.
     re_path(r"^(v1|api)(/.*)?$", errors.not_found),
 ]
+
+if settings.BENCH_BASELINE:
+    from hushmetrics.bench_baseline import BaselineApi
+
+    urlpatterns.insert(0, re_path(r"^bench/baseline/?$", BaselineApi.as_view()))
 
 handler400 = errors.handler400
 handler404 = errors.handler404

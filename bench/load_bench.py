@@ -1,0 +1,311 @@
+"""Load benchmark (`make bench`): every write endpoint against a same-run baseline.
+
+Starts the service the way `make serve` does (gunicorn.conf.py, PostgreSQL + Redis, DEBUG
+off), with 2 CPU cores' worth of workers and raised rate limits, then drives each endpoint
+with wrk for the same duration and connections, and prints requests/s, p50, p99, errors and
+the ratio to the baseline (a bench-only view that parses the JSON body and inserts one row,
+served by the same gunicorn) measured in the same run; plus the peak RSS of a worker.
+
+    python bench/load_bench.py [--duration 15] [--connections 16]
+
+Needs wrk (Debian package `wrk`), PostgreSQL and Redis on 127.0.0.1. Uses its own database
+(hushmetrics_bench, recreated) and Redis db 8; nothing else is touched.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+PYTHON = str(PROJECT / ".venv" / "bin" / "python")
+GUNICORN = str(PROJECT / ".venv" / "bin" / "gunicorn")
+PORT = 18090
+BASE = f"http://127.0.0.1:{PORT}"
+TARGETS = {
+    "create-lead": 0.8,
+    "webhook JSON": 0.8,
+    "webhook form": 0.8,
+    "opt-in new lead": 0.5,
+}
+
+CREATE_LEAD = {
+    "name": "Jane Doe",
+    "email": "jane@example.com",
+    "phone": "+1234567890",
+    "source": "website",
+    "value": 500,
+    "utm": {"utm_source": "google", "utm_medium": "cpc"},
+    "extra_data": {"company": "Acme Inc", "role": "CTO"},
+    "page_url": "https://example.com/pricing",
+}
+WEBHOOK = {
+    "name": "John Smith",
+    "email": "john@example.com",
+    "source": "website",
+    "utm_source": "google",
+    "utm_medium": "cpc",
+    "company": "Acme Inc",
+    "message": "I'd like a demo",
+}
+QA = [{"question": "What is your biggest challenge?", "answer": "Leads", "position": 0}]
+TRAFFIC = {"utm_source": "facebook", "utm_medium": "paid", "utm_campaign": "q1"}
+# `{id}` is replaced per request: new emails make new leads, new references new opt-ins.
+OPTIN_NEW = {
+    "email": "new-{id}@example.com",
+    "first_name": "John",
+    "last_name": "Doe",
+    "source": "LANDING_PAGE",
+    "questions_answers": QA,
+    "traffic": TRAFFIC,
+}
+OPTIN_EXISTING = {
+    "email": "Existing@Example.com",
+    "first_name": "Eve",
+    "source": "WEBINAR",
+    "external_reference": "ref-{id}",
+    "questions_answers": QA,
+}
+OPTIN_REPLAY = {
+    "email": "replay@example.com",
+    "first_name": "Rae",
+    "source": "TYPEFORM",
+    "external_reference": "typeform-submission-abc123",
+}
+
+# wrk scripts: each request unique where the endpoint would otherwise dedupe.
+LUA_COMMON = """
+wrk.method = "POST"
+local counter = 0
+local thread_id = tostring(math.random(1, 1e9))
+function next_id()
+  counter = counter + 1
+  return thread_id .. "-" .. counter
+end
+"""
+
+
+def lua(path: str, content_type: str, body: str, headers: dict[str, str] | None = None) -> str:
+    """A wrk script posting `body`, with every `{id}` in it replaced by a fresh id."""
+    header_lines = "\n".join(f'  wrk.headers["{k}"] = "{v}"' for k, v in (headers or {}).items())
+    return (
+        LUA_COMMON
+        + f"""
+local body = [==[{body}]==]
+function request()
+  wrk.headers["Content-Type"] = "{content_type}"
+{header_lines}
+  local this_body = body:gsub("{{id}}", next_id())
+  return wrk.format("POST", "{path}", nil, this_body)
+end
+"""
+    )
+
+
+def run(cmd: list[str], env: dict[str, str], **kwargs: object) -> str:
+    result = subprocess.run(cmd, env=env, cwd=PROJECT, capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def wait_healthy(timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{BASE}/v1/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not become healthy")
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    def to_ms(text: str) -> float:
+        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket:
+        errors += sum(int(n) for n in socket.groups())
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "requests": total}
+
+
+def worker_peak_rss_mb(master_pid: int) -> float:
+    peak = 0
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if match:
+            peak = max(peak, int(match.group(1)))
+    return peak / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2 * 2 + 1, help="2 cores' worth: 2×2+1")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install wrk")
+
+    db_url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hushmetrics_bench"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
+        "DEBUG": "0",
+        "BENCH_BASELINE": "1",
+        "RATE_LIMIT_OPTIN": "1000000/m",
+        "RATE_LIMIT_CREATE_LEAD": "1000000/m",
+        "RATE_LIMIT_WEBHOOK": "1000000/m",
+        "RATE_LIMIT_AUTH_FAILURES": "1000000/m",
+        "WEB_CONCURRENCY": str(args.workers),
+        "BIND": f"127.0.0.1:{PORT}",
+        "LOG_LEVEL": "warning",
+    }
+    dbname = db_url.rsplit("/", 1)[1]
+    admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {dbname}"], check=True)
+    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {dbname}"], check=True)
+    run([PYTHON, "manage.py", "migrate", "-v0"], env)
+    run(["redis-cli", "-n", "8", "flushdb"], env)
+    workspace = run([PYTHON, "manage.py", "create_workspace", "Bench"], env)
+    key = run([PYTHON, "manage.py", "issue_api_key", "--workspace", workspace, "--name", "b"], env)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        as_json = json.dumps
+        opt_in = {"x-api-key": key}
+        scripts = {
+            "baseline": lua(
+                "/bench/baseline",
+                "application/json",
+                as_json({"workspace_id": workspace, "name": "Base"}),
+            ),
+            "create-lead": lua(
+                "/v1/create-lead",
+                "application/json",
+                as_json(CREATE_LEAD | {"workspace_id": workspace}),
+            ),
+            "webhook JSON": lua(f"/v1/webhook/{workspace}", "application/json", as_json(WEBHOOK)),
+            "webhook form": lua(
+                f"/v1/webhook/{workspace}",
+                "application/x-www-form-urlencoded",
+                "name=John+Smith&email=john%40example.com&source=website&utm_source=google",
+            ),
+            "opt-in new lead": lua(
+                "/api/opt-in/submit", "application/json", as_json(OPTIN_NEW), opt_in
+            ),
+            "opt-in existing lead": lua(
+                "/api/opt-in/submit", "application/json", as_json(OPTIN_EXISTING), opt_in
+            ),
+            "opt-in replay": lua(
+                "/api/opt-in/submit", "application/json", as_json(OPTIN_REPLAY), opt_in
+            ),
+        }
+        paths = {}
+        for name, script in scripts.items():
+            paths[name] = Path(tmp) / (re.sub(r"\W+", "_", name) + ".lua")
+            paths[name].write_text(script)
+
+        server = subprocess.Popen(
+            [GUNICORN, "-c", "gunicorn.conf.py", "hushmetrics.wsgi:application"],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_healthy()
+            # Prime the existing-lead and replay cases so they measure what their names say.
+            primer = {k: v for k, v in OPTIN_EXISTING.items() if k != "external_reference"}
+            for body in (primer, OPTIN_REPLAY):
+                request = urllib.request.Request(  # noqa: S310
+                    f"{BASE}/api/opt-in/submit",
+                    data=json.dumps(body).encode(),
+                    method="POST",
+                    headers={"Content-Type": "application/json", "x-api-key": key},
+                )
+                urllib.request.urlopen(request, timeout=10).read()  # noqa: S310
+            results = {}
+            for name, path in paths.items():
+                # A short warm-up so every endpoint is measured with warm workers and pool.
+                subprocess.run(
+                    ["wrk", "-t2", "-c4", "-d2s", "-s", str(path), BASE],
+                    capture_output=True,
+                    check=True,
+                )
+                output = subprocess.run(
+                    [
+                        "wrk",
+                        "-t2",
+                        f"-c{args.connections}",
+                        f"-d{args.duration}s",
+                        "--latency",
+                        "-s",
+                        str(path),
+                        BASE,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                results[name] = parse_wrk(output)
+                print(f"  measured {name}: {results[name]['rps']:.0f} req/s", file=sys.stderr)
+            peak_rss = worker_peak_rss_mb(server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=40)
+
+    baseline = results["baseline"]["rps"]
+    print(
+        f"\nLoad benchmark: {args.workers} gunicorn workers × threads from gunicorn.conf.py, "
+        f"wrk -t2 -c{args.connections} -d{args.duration}s per endpoint, PostgreSQL + Redis"
+    )
+    print(
+        f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× base':>8}"
+        f"{'target':>8}"
+    )
+    failed = []
+    for name, figures in results.items():
+        ratio = figures["rps"] / baseline
+        target = TARGETS.get(name)
+        verdict = "" if target is None else (f"≥{target}" if ratio >= target else f"<{target}!")
+        if target is not None and ratio < target:
+            failed.append(name)
+        if figures["errors"]:
+            failed.append(f"{name} errors")
+        print(
+            f"{name:<22}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+            f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}"
+        )
+    print(f"peak worker RSS: {peak_rss:.1f} MB (target < 150 MB)")
+    if peak_rss >= 150:
+        failed.append("worker RSS")
+    print("targets met" if not failed else f"targets missed: {', '.join(failed)}")
+    return 0 if not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
