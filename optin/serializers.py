@@ -174,6 +174,12 @@ class OptInSubmitSerializer(StrictSerializer):
     )
     traffic = TrafficSerializer(required=False, allow_null=True)
 
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        # A JSON `null` body is not an object either (DRF would say "No data provided").
+        if data is None:
+            raise ValidationError({NON_FIELD: [self.error_messages["invalid"]]}, code="invalid")
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         try:
             return super().to_internal_value(data)
