@@ -6,7 +6,8 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from optin.tests.conftest import SUBMIT_URL
+from leads.models import Lead
+from optin.tests.conftest import SUBMIT_URL, table_counts
 from workspaces.models import ApiKey
 from workspaces.services import api_key_revoke
 from workspaces.tests.factories import ApiKeyFactory
@@ -66,9 +67,11 @@ def test_wrong_secret_is_the_one_401(api_client, api_key):
 def test_revoked_key_fails_on_the_very_next_request(api_client, api_key):
     assert _post(api_client, HTTP_X_API_KEY=api_key.plaintext).status_code == 201
     api_key_revoke(api_key=ApiKey.objects.get(pk=api_key.pk))
+    written = table_counts()
 
     _assert_invalid_key(_post(api_client, HTTP_X_API_KEY=api_key.plaintext))
     _assert_invalid_key(_post(api_client, HTTP_AUTHORIZATION=f"Bearer {api_key.plaintext}"))
+    assert table_counts() == written
 
 
 @pytest.mark.usefixtures("nothing_written")
@@ -98,7 +101,6 @@ def test_accepted_key_stamps_last_used_at_at_most_once_a_minute(api_client, api_
 def test_the_key_decides_the_workspace(api_client, api_key):
     other_key = ApiKeyFactory()
     response = _post(api_client, HTTP_X_API_KEY=other_key.plaintext)
-    from leads.models import Lead
 
     assert Lead.objects.get(pk=response.json()["data"]["lead_id"]).workspace == other_key.workspace
     assert not Lead.objects.filter(workspace=api_key.workspace).exists()
@@ -112,12 +114,14 @@ def test_429_with_the_documented_body_once_a_key_passes_its_limit(api_client, ap
             SUBMIT_URL, body, format="json", HTTP_X_API_KEY=api_key.plaintext
         )
         assert response.status_code in (200, 201)
+    written = table_counts()
 
     response = _post(api_client, HTTP_X_API_KEY=api_key.plaintext)
 
     assert response.status_code == 429
     assert response.json() == TOO_MANY
     assert 1 <= int(response["Retry-After"]) <= 60
+    assert table_counts() == written
     # Every other key keeps its own quota.
     other = ApiKeyFactory(workspace=api_key.workspace)
     assert _post(api_client, HTTP_X_API_KEY=other.plaintext).status_code == 200
@@ -145,6 +149,7 @@ def test_rejected_keys_are_rate_limited_per_ip(api_client, api_key, settings):
     # A spoofed X-Forwarded-For does not reset the quota.
     spoofed = _post(api_client, HTTP_X_API_KEY=api_key.plaintext, HTTP_X_FORWARDED_FOR="10.9.9.9")
     assert spoofed.status_code == 429
+    assert table_counts() == (0, 0, 0)
 
 
 def test_cache_down_lets_the_submission_through(api_client, api_key, caplog):

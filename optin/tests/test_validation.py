@@ -1,5 +1,7 @@
 """Every 400 of the submit endpoint: its exact body, and nothing written."""
 
+import json
+
 import pytest
 
 from leads.tests.factories import LeadFactory
@@ -309,4 +311,25 @@ def test_malformed_json_is_a_400(api_client, api_key):
         "status": "error",
         "message": "JSON parse error - Expecting property name enclosed in double quotes: "
         "line 1 column 2 (char 1)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Ja\x00ne", "first_name: Null characters are not allowed."),
+        ("Ja\ud800ne", "first_name: Surrogate characters are not allowed: U+D800."),
+    ],
+)
+def test_characters_the_database_cannot_store_are_a_400(api_client, api_key, value, message):
+    # PostgreSQL refuses NUL in text and psycopg cannot encode a lone surrogate: a 400, not a 500.
+    raw = json.dumps({**VALID, "first_name": value})  # ASCII, with \u escapes
+    response = api_client.post(
+        SUBMIT_URL, raw, content_type="application/json", HTTP_X_API_KEY=api_key.plaintext
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "message": message,
+        "errors": {"first_name": [message.split(": ", 1)[1]]},
     }
