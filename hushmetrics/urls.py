@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from hushmetrics import errors
 from hushmetrics.apis import HealthApi
@@ -9,6 +9,7 @@ urlpatterns = [
     # Every API path answers with and without a trailing slash, never with a redirect.
     re_path(r"^v1/health/?$", HealthApi.as_view(), name="health"),
     path("admin/", admin.site.urls),
+    path("api/opt-in/", include("optin.urls")),
     # Unknown paths under the API prefixes answer in their surface's JSON envelope.
     re_path(r"^(v1|api)(/.*)?$", errors.not_found),
 ]

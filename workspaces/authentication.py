@@ -3,6 +3,7 @@
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
@@ -57,3 +58,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class HasApiKey(BasePermission):
+    """Requires an accepted key. No key at all gets the same 401 as a bad one.
+
+    DRF's own path for an anonymous request is NotAuthenticated with its own message; raising
+    AuthenticationFailed here keeps the single, uninformative answer.
+    """
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        if isinstance(request.auth, ApiKey):
+            return True
+        raise AuthenticationFailed(INVALID_KEY_MESSAGE)

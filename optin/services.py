@@ -1,0 +1,194 @@
+"""Writes for opt-ins: one partner submission, recorded atomically and exactly once."""
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from leads.models import Lead
+from leads.services import lead_create, lead_update
+from optin.models import OptIn, QuestionAnswer
+from optin.selectors import (
+    lead_get_for_email,
+    optin_get_by_reference,
+    setter_get_for_utm_content,
+)
+from workspaces.models import ApiKey, Profile, Workspace
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+TRAFFIC_FIELDS = (*UTM_FIELDS, "referrer", "landing_page")
+
+LEAD_SOURCE_FOR_OPTIN = {
+    OptIn.Source.LANDING_PAGE: Lead.Source.WEBSITE,
+    OptIn.Source.TYPEFORM: Lead.Source.WEBSITE,
+    OptIn.Source.CALENDLY: Lead.Source.WEBSITE,
+    OptIn.Source.WEBINAR: Lead.Source.WEBSITE,
+    OptIn.Source.NEWSLETTER: Lead.Source.EMAIL,
+    OptIn.Source.MANUAL: Lead.Source.OTHER,
+    OptIn.Source.OTHER: Lead.Source.OTHER,
+}
+
+
+@dataclass(frozen=True)
+class OptInSubmission:
+    """What a submission did: the opt-in (new or replayed) and whether it made the lead."""
+
+    opt_in: OptIn
+    is_new_lead: bool
+    replayed: bool
+
+
+@transaction.atomic
+def optin_submit(
+    *,
+    api_key: ApiKey,
+    email: str,
+    first_name: str,
+    source: str,
+    last_name: str = "",
+    phone_e164: str = "",
+    phone_country: str = "",
+    provider_form_id: str = "",
+    provider_form_name: str = "",
+    external_reference: str | None = None,
+    questions_answers: Sequence[Mapping[str, Any]] = (),
+    traffic: Mapping[str, str] | None = None,
+) -> OptInSubmission:
+    """Record an opt-in for the key's workspace, creating or filling in its lead.
+
+    Inputs are validated by the caller. A reference (+ source) already seen in the workspace
+    returns that opt-in and writes nothing. Concurrent submissions are safe: one lock per
+    email makes a new email one lead; the unique constraint makes a reference one opt-in.
+    """
+    workspace = api_key.workspace
+    traffic = {name: (traffic or {}).get(name) or "" for name in TRAFFIC_FIELDS}
+    _lock_email(workspace=workspace, email=email)
+
+    if external_reference:
+        existing = optin_get_by_reference(
+            workspace=workspace, source=source, external_reference=external_reference
+        )
+        if existing is not None:
+            return OptInSubmission(opt_in=existing, is_new_lead=False, replayed=True)
+
+    setter = setter_get_for_utm_content(workspace=workspace, utm_content=traffic["utm_content"])
+    try:
+        # A savepoint: a reference that another transaction committed first rolls back only
+        # this attempt (the lead included), so the winner can be read and answered with.
+        with transaction.atomic():
+            lead, is_new_lead = _lead_for_optin(
+                workspace=workspace,
+                email=email,
+                name=f"{first_name} {last_name}".strip(),
+                phone=phone_e164,
+                source=LEAD_SOURCE_FOR_OPTIN[source],
+                traffic=traffic,
+                setter=setter,
+            )
+            opt_in = OptIn.objects.create(
+                workspace=workspace,
+                lead=lead,
+                api_key=api_key,
+                source=source,
+                external_reference=external_reference or None,
+                provider_form_id=provider_form_id,
+                provider_form_name=provider_form_name,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                phone_e164=phone_e164,
+                phone_country=phone_country,
+                setter=setter,
+                is_new_lead=is_new_lead,
+                **traffic,
+            )
+            _answers_create(opt_in=opt_in, questions_answers=questions_answers)
+    except IntegrityError:
+        if not external_reference:
+            raise
+        winner = optin_get_by_reference(
+            workspace=workspace, source=source, external_reference=external_reference
+        )
+        if winner is None:
+            raise
+        return OptInSubmission(opt_in=winner, is_new_lead=False, replayed=True)
+    return OptInSubmission(opt_in=opt_in, is_new_lead=is_new_lead, replayed=False)
+
+
+def _lock_email(*, workspace: Workspace, email: str) -> None:
+    """Serialise, until commit, the submissions for one email of one workspace.
+
+    Two first opt-ins for the same new address would otherwise both find no lead and both
+    create one. On PostgreSQL a transaction-level advisory lock on a 64-bit hash of
+    (workspace, lowercased email) orders them: the second sees the first's committed lead.
+    A hash collision only makes two unrelated emails wait for each other. SQLite needs
+    nothing: its writers already run one at a time (BEGIN IMMEDIATE, see settings).
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"optin-email:{workspace.pk}:{email.lower()}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _lead_for_optin(
+    *,
+    workspace: Workspace,
+    email: str,
+    name: str,
+    phone: str,
+    source: str,
+    traffic: Mapping[str, str],
+    setter: Profile | None,
+) -> tuple[Lead, bool]:
+    """The workspace's lead for `email`, its blank fields filled in; else a new lead."""
+    utm = {field: traffic[field] for field in UTM_FIELDS if traffic[field]} or None
+    page_url = traffic["landing_page"] or None
+    lead = lead_get_for_email(workspace=workspace, email=email)
+    if lead is None:
+        lead = lead_create(
+            workspace=workspace,
+            name=name,
+            email=email,
+            phone=phone,
+            status=Lead.Status.CONTACT,
+            source=source,
+            setter=setter,
+            utm=utm,
+            page_url=page_url,
+        )
+        return lead, True
+
+    offered = {"name": name, "phone": phone, "utm": utm, "page_url": page_url}
+    blanks = {
+        field: value
+        for field, value in offered.items()
+        if value and getattr(lead, field) in (None, "", {})
+    }
+    if setter is not None and lead.setter_id is None:
+        blanks["setter"] = setter
+    if blanks:
+        lead_update(lead=lead, data=blanks)
+    else:
+        # Nothing to fill in, but the lead has new activity: only updated_at moves.
+        lead.save(update_fields=["updated_at"])
+    return lead, False
+
+
+def _answers_create(*, opt_in: OptIn, questions_answers: Sequence[Mapping[str, Any]]) -> None:
+    """The opt-in's Q&A in position order (ties keep the order sent), in one INSERT."""
+    ordered = sorted(enumerate(questions_answers), key=lambda pair: (pair[1]["position"], pair[0]))
+    QuestionAnswer.objects.bulk_create(
+        [
+            QuestionAnswer(
+                opt_in=opt_in,
+                question=item["question"],
+                answer=item["answer"],
+                position=item["position"],
+            )
+            for _index, item in ordered
+        ]
+    )

@@ -1,0 +1,87 @@
+"""The submission's query count does not grow with its Q&A."""
+
+import pytest
+from django.db import connection
+
+from leads.tests.factories import LeadFactory
+from workspaces.tests.factories import ProfileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _body(reference: str, answers: int, email: str) -> dict:
+    return {
+        "email": email,
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "source": "TYPEFORM",
+        "external_reference": reference,
+        "questions_answers": [
+            {"question": f"Question {i}?", "answer": f"Answer {i}", "position": i}
+            for i in range(answers)
+        ],
+        "traffic": {"utm_source": "facebook", "utm_content": "user_2setter"},
+    }
+
+
+@pytest.fixture
+def warm_key(submit, workspace):
+    """The key's last_used_at is stamped, so no request below writes it (≤ once a minute)."""
+    ProfileFactory(workspace=workspace, clerk_user_id="user_2setter")
+    assert submit(_body("warm-up", 0, "warm@example.com")).status_code == 201
+
+
+# The tests run inside a transaction, so the service's @transaction.atomic is a savepoint.
+#  1. SELECT api key by prefix (authentication)
+#  2. SAVEPOINT (optin_submit)
+#  -  SELECT pg_advisory_xact_lock(…) (PostgreSQL only: SQLite writers are already serial)
+#  3. SELECT opt-in by (workspace, source, external_reference) (idempotency)
+#  4. SELECT active profile by clerk id (setter from utm_content)
+#  5. SAVEPOINT (the attempt that a duplicate reference rolls back)
+#  6. SELECT earliest lead by LOWER(email)
+#  7. INSERT lead
+#  8. INSERT opt-in
+#  9. INSERT question answers (one bulk insert, however many)
+# 10. RELEASE SAVEPOINT (attempt)
+# 11. RELEASE SAVEPOINT (optin_submit)
+NEW_LEAD_QUERIES = 11
+
+
+@pytest.mark.usefixtures("warm_key")
+@pytest.mark.parametrize("answers", [1, 50])
+def test_new_lead_submission_query_count_does_not_grow_with_answers(
+    submit, django_assert_num_queries, answers
+):
+    expected = NEW_LEAD_QUERIES + (connection.vendor == "postgresql")
+    with django_assert_num_queries(expected):
+        response = submit(_body(f"new-{answers}", answers, f"new{answers}@example.com"))
+    assert response.status_code == 201
+
+
+# As above, but step 7 is the fill-in of the existing lead's blank fields through
+# lead_update: SAVEPOINT, UPDATE lead, RELEASE SAVEPOINT (two more queries).
+EXISTING_LEAD_QUERIES = NEW_LEAD_QUERIES + 2
+
+
+@pytest.mark.usefixtures("warm_key")
+@pytest.mark.parametrize("answers", [1, 50])
+def test_existing_lead_submission_query_count_does_not_grow_with_answers(
+    submit, workspace, django_assert_num_queries, answers
+):
+    LeadFactory(workspace=workspace, email="known@example.com", phone="")
+    expected = EXISTING_LEAD_QUERIES + (connection.vendor == "postgresql")
+    with django_assert_num_queries(expected):
+        response = submit(_body(f"known-{answers}", answers, "KNOWN@example.com"))
+    assert response.status_code == 200
+
+
+#  1. SELECT api key; 2. SAVEPOINT; [PostgreSQL: advisory lock]; 3. SELECT opt-in by
+#  reference — found; 4. RELEASE SAVEPOINT. Nothing is written.
+REPLAY_QUERIES = 4
+
+
+@pytest.mark.usefixtures("warm_key")
+def test_replay_reads_and_writes_nothing_else(submit, django_assert_num_queries):
+    with django_assert_num_queries(REPLAY_QUERIES + (connection.vendor == "postgresql")):
+        response = submit(_body("warm-up", 0, "warm@example.com"))
+    assert response["Idempotent-Replayed"] == "true"
