@@ -5,9 +5,12 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from hushmetrics.openapi import HEALTH_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +18,7 @@ logger = logging.getLogger(__name__)
 class HealthApi(APIView):
     """Liveness and readiness: 200 when the database (and a configured cache) answer."""
 
+    @extend_schema(**HEALTH_SCHEMA)
     def get(self, request: Request) -> Response:
         try:
             with connection.cursor() as cursor:

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "django_ratelimit",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "workspaces",
     "leads",
     "optin",
@@ -200,8 +202,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Without collectstatic (tests, a first run) fall back to the unhashed name instead of failing.
-WHITENOISE_MANIFEST_STRICT = False
 
 # --- HTTP security (TLS usually ends at a proxy, so the TLS switches are opt-in) -------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -242,6 +242,36 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hushmetrics.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
     "STRICT_JSON": True,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# --- OpenAPI schema (/v1/schema/) and docs (/v1/docs/), served from local assets ------------
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hushmetrics API",
+    "DESCRIPTION": (
+        "Lead capture: the `/v1` lead API with its universal form webhook, and the partner "
+        "opt-in API at `/api/opt-in/submit`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/(v1|api)",
+    "SERVERS": [{"url": "https://api.hushmetrics.com"}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hushmetrics.openapi.strip_trailing_slashes",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ErrorStatusEnum": ["error"],
+        "SuccessStatusEnum": ["success"],
+        "OkStatusEnum": ["ok"],
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "LeadSourceEnum": "leads.models.LeadSource",
+        "OptInSourceEnum": "optin.models.OptInSource",
+    },
 }
 
 # --- Logging: one line per event on stdout, for the platform's log collector ----------------

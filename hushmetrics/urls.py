@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from hushmetrics import errors
 from hushmetrics.apis import HealthApi
@@ -8,6 +9,8 @@ from hushmetrics.apis import HealthApi
 urlpatterns = [
     # Every API path answers with and without a trailing slash, never with a redirect.
     re_path(r"^v1/health/?$", HealthApi.as_view(), name="health"),
+    re_path(r"^v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     path("api/opt-in/", include("optin.urls")),
     # Unknown paths under the API prefixes answer in their surface's JSON envelope.

@@ -1,12 +1,14 @@
 """The partner opt-in API: `POST /api/opt-in/submit`."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import enforce_rate_limit
+from optin.schema import OPTIN_SUBMIT_SCHEMA
 from optin.serializers import OptInSubmitSerializer
 from optin.services import optin_submit
 from workspaces.authentication import ApiKeyAuthentication, HasApiKey
@@ -22,6 +24,7 @@ class OptInSubmitApi(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
 
+    @extend_schema(**OPTIN_SUBMIT_SCHEMA)
     def post(self, request: Request) -> Response:
         api_key = request.auth
         enforce_rate_limit(

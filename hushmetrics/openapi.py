@@ -1,0 +1,56 @@
+"""Schema pieces both surfaces share: their error envelopes and the health answer."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+_ERRORS = serializers.DictField(
+    child=serializers.ListField(child=serializers.CharField()),
+    required=False,
+    help_text="Field path → messages, for validation errors.",
+)
+
+LEAD_API_ERROR = inline_serializer(
+    "LeadApiError", {"message": serializers.CharField(), "errors": _ERRORS}
+)
+OPTIN_API_ERROR = inline_serializer(
+    "OptInApiError",
+    {
+        "status": serializers.ChoiceField(choices=["error"]),
+        "message": serializers.CharField(),
+        "errors": _ERRORS,
+    },
+)
+
+
+def error_responses(envelope: object, codes: dict[int, str]) -> dict[int, OpenApiResponse]:
+    """`{code: OpenApiResponse}` for each error code of a surface, all in its envelope."""
+    return {code: OpenApiResponse(envelope, description=text) for code, text in codes.items()}
+
+
+HEALTH_SCHEMA = {
+    "summary": "Health",
+    "description": "200 when the database (and a configured cache) answer, else 503.",
+    "responses": {
+        200: OpenApiResponse(
+            inline_serializer("HealthOk", {"status": serializers.ChoiceField(choices=["ok"])}),
+            examples=[OpenApiExample("ok", value={"status": "ok"})],
+        ),
+        503: OpenApiResponse(
+            inline_serializer(
+                "HealthError",
+                {
+                    "status": serializers.ChoiceField(choices=["error"]),
+                    "message": serializers.CharField(),
+                },
+            ),
+        ),
+    },
+    "auth": [],
+    "tags": ["Utility"],
+}
+
+
+def strip_trailing_slashes(result: dict, generator: object, request: object, public: bool) -> dict:
+    """Postprocessing hook: document `/v1/create-lead`, not the `/?` of its URL pattern."""
+    result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
+    return result

@@ -1,0 +1,130 @@
+"""The OpenAPI schema is valid, served, and every documented example conforms to it."""
+
+import json
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from optin.schema import ERROR_EXAMPLES as OPTIN_ERROR_EXAMPLES
+
+pytestmark = pytest.mark.django_db
+
+# The opt-in document's examples, verbatim (api-docs/opt-in-api.txt).
+OPTIN_DOC_REQUESTS = [
+    {
+        "email": "john@example.com",
+        "first_name": "John",
+        "source": "LANDING_PAGE",
+        "external_reference": "typeform-submission-abc123",
+    },
+    {
+        "email": "john@example.com",
+        "first_name": "John",
+        "source": "TYPEFORM",
+        "questions_answers": [
+            {
+                "question": "What is your biggest challenge?",
+                "answer": "Generating consistent leads",
+                "position": 0,
+            }
+        ],
+        "traffic": {
+            "utm_source": "facebook",
+            "utm_medium": "paid",
+            "utm_campaign": "q1-coaching",
+            "utm_content": "video-ad-1",
+            "utm_term": "coaching program",
+            "referrer": "https://facebook.com",
+            "landing_page": "https://yoursite.com/apply",
+        },
+    },
+]
+UUID = "0b8f6a34-2f7e-4d0c-9a8e-6f1e2d3c4b5a"
+OPTIN_DOC_RESPONSES = {
+    "201": {
+        "status": "success",
+        "message": "Lead created via opt-in",
+        "data": {"opt_in_id": UUID, "lead_id": UUID, "is_new_lead": True},
+    },
+    "200": {
+        "status": "success",
+        "message": "Opt-in recorded for existing lead",
+        "data": {"opt_in_id": UUID, "lead_id": UUID, "is_new_lead": False},
+    },
+    **{str(code): body for code, body in OPTIN_ERROR_EXAMPLES.items()},
+}
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def _validator(spec: dict, schema: dict) -> OAS30Validator:
+    return OAS30Validator({**schema, "components": spec["components"]})
+
+
+def _operation(spec: dict, path: str, method: str = "post") -> dict:
+    return spec["paths"][path][method]
+
+
+def test_schema_is_a_valid_openapi_3_document(spec):
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+    assert {"/v1/health", "/api/opt-in/submit"} <= set(spec["paths"])
+
+
+def test_schema_is_served_with_and_without_a_trailing_slash(client):
+    for path in ("/v1/schema", "/v1/schema/"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert b"openapi:" in response.content
+
+
+def test_docs_page_uses_only_local_assets(client):
+    response = client.get("/v1/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize("example", OPTIN_DOC_REQUESTS)
+def test_documented_optin_requests_conform(spec, example):
+    operation = _operation(spec, "/api/opt-in/submit")
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    _validator(spec, schema).validate(example)
+
+
+@pytest.mark.parametrize("code", sorted(OPTIN_DOC_RESPONSES))
+def test_documented_optin_responses_conform(spec, code):
+    response = _operation(spec, "/api/opt-in/submit")["responses"][code]
+    schema = response["content"]["application/json"]["schema"]
+    _validator(spec, schema).validate(OPTIN_DOC_RESPONSES[code])
+
+
+def test_schema_rejects_what_the_api_rejects(spec):
+    """The schema is not a rubber stamp: a documented-invalid body fails it too."""
+    operation = _operation(spec, "/api/opt-in/submit")
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    errors = list(_validator(spec, schema).iter_errors({"email": "a@b.co", "source": "SMS"}))
+    assert errors
+
+
+def test_every_operation_example_conforms(spec):
+    """Each example embedded in the schema validates against its own schema."""
+    checked = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            bodies = [operation.get("requestBody", {})] + list(operation["responses"].values())
+            for body in bodies:
+                media = body.get("content", {}).get("application/json", {})
+                for example in media.get("examples", {}).values():
+                    _validator(spec, media["schema"]).validate(example["value"])
+                    checked += 1
+            assert path and method
+    assert checked >= 4
