@@ -164,7 +164,12 @@ def parse_money(raw: Any) -> Decimal | None:
     if isinstance(raw, int | float | Decimal):
         text = str(raw)
     elif isinstance(raw, str):
-        text = re.sub(r"[^\d.,\-]", "", raw.strip())
+        # Currency marks around the number go ("$ 99", "99 EUR", "R$1.500,00"); letters
+        # inside it ("1e999", "12abc") make it unparsable rather than a different number.
+        text = re.sub(r"^[A-Z]{0,3}[^\w\-.,]*|[^\w.,]*[A-Z]{0,3}$", "", raw.strip())
+        text = re.sub(r"[\s\u00a0']", "", text)
+        if not re.fullmatch(r"-?[\d.,]+", text):
+            return None
         if "," in text and "." in text:
             # The later separator is the decimal point: 1,500.50 and 1.500,50.
             if text.rfind(",") > text.rfind("."):
