@@ -11,7 +11,9 @@ from rest_framework.exceptions import (
     ParseError,
     ValidationError,
 )
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +32,16 @@ WORKSPACE_NOT_FOUND = "Workspace not found"
 API_KEY_REQUIRED = "An API key is required for this workspace"
 
 
+class JsonAnswerNegotiation(DefaultContentNegotiation):
+    """Always answer JSON, whatever `Accept` says: a browser's HTML form sends
+    `Accept: text/html` and must get its lead (or its 303), never a 406."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
 def check_api_key(request: Request, workspace: Workspace, *, required: bool) -> None:
     """A.4: a presented key (already verified) must belong to `workspace`; maybe one is due."""
     if request.auth is not None and request.auth.workspace_id != workspace.id:
@@ -41,6 +53,7 @@ def check_api_key(request: Request, workspace: Workspace, *, required: bool) -> 
 class LeadCreateApi(APIView):
     authentication_classes = [ApiKeyAuthentication]
     parser_classes = [JSONObjectParser]
+    content_negotiation_class = JsonAnswerNegotiation
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Counted before authentication and parsing, so a flood costs no database work.
@@ -87,6 +100,7 @@ def _fields(request: Request) -> dict[str, Any]:
 class WebhookApi(APIView):
     authentication_classes = [ApiKeyAuthentication]
     parser_classes = [JSONObjectParser, LenientFormParser, MultiPartParser, PlainTextParser]
+    content_negotiation_class = JsonAnswerNegotiation
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Per workspace and IP: form platforms post every customer's forms from a few IPs.

@@ -58,10 +58,10 @@ class PlainTextParser(BaseParser):
             text = stream.read().decode("utf-8")
         except UnicodeDecodeError:
             raise ParseError("Body is not valid UTF-8 text") from None
-        if text.lstrip().startswith(("{", "[")):
-            try:
-                return _loads(text)
-            except ValueError as error:
+        try:
+            return _loads(text)
+        except ValueError as error:
+            if text.lstrip().startswith(("{", "[")):
                 raise ParseError(f"JSON parse error - {error}") from None
         form = QueryDict(mutable=True)
         for line in text.splitlines():

@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from leads.models import Lead
 from leads.selectors import lead_get_by_submission_id
@@ -94,23 +94,28 @@ def webhook_lead_ingest(
         existing = lead_get_by_submission_id(workspace=workspace, submission_id=submission_id)
         if existing is not None:
             return existing, False
+    fields = {
+        "workspace": workspace,
+        "name": submission.name,
+        "email": submission.email,
+        "phone": submission.phone,
+        "source": submission.source,
+        "value": submission.value,
+        "utm": submission.utm,
+        "extra_data": submission.extra_data,
+        "page_url": submission.page_url,
+        "is_spam": submission.is_spam,
+        "submission_id": submission_id,
+    }
     try:
-        # Outside a transaction this adds no query; inside one it is a savepoint, so a lost
-        # race does not abort the caller's transaction.
-        with transaction.atomic():
-            lead = lead_create(
-                workspace=workspace,
-                name=submission.name,
-                email=submission.email,
-                phone=submission.phone,
-                source=submission.source,
-                value=submission.value,
-                utm=submission.utm,
-                extra_data=submission.extra_data,
-                page_url=submission.page_url,
-                is_spam=submission.is_spam,
-                submission_id=submission_id,
-            )
+        if connection.in_atomic_block:
+            # Inside a caller's transaction a savepoint keeps a lost race from aborting it.
+            with transaction.atomic():
+                lead = lead_create(**fields)
+        else:
+            # In autocommit the INSERT is its own transaction (committed before the 2xx); a
+            # failed one leaves nothing to roll back, and costs no BEGIN/COMMIT round trips.
+            lead = lead_create(**fields)
     except IntegrityError:
         if submission_id is None:
             raise
