@@ -1,6 +1,8 @@
 """Body parsers for the webhook: form builders send JSON, forms, multipart and JSON as text."""
 
+import codecs
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -10,24 +12,33 @@ from rest_framework.parsers import BaseParser, FormParser, JSONParser
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def _finite_float(text: str) -> float | str:
+    # 1e400 would be float("inf"), which no JSON column (PostgreSQL jsonb) can store: keep
+    # the number's text instead, so the submission is stored rather than a 500.
+    number = float(text)
+    return number if math.isfinite(number) else text
 
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        raise ValueError("nested too deeply") from None
 
 
 class JSONObjectParser(JSONParser):
-    """DRF's JSON parser, plus: a nesting bomb is a 400, not a RecursionError (500)."""
+    """DRF's JSON parser (strict: no NaN/Infinity), plus: a number out of float range stays
+    text instead of becoming inf, and a nesting bomb is a 400, not a RecursionError (500)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
+            return _loads(codecs.getreader(encoding)(stream).read())
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from None
 
 
 class LenientFormParser(FormParser):

@@ -203,6 +203,22 @@ def test_a_json_array_body_is_a_400(api_client, workspace):
     assert Lead.objects.count() == 0
 
 
+def test_a_number_out_of_float_range_is_a_400_or_kept_as_text(api_client, workspace):
+    too_big = f'{{"workspace_id": "{workspace.id}", "value": 1e400}}'
+    response = api_client.post(URL, too_big, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "value: A valid number is required.",
+        "errors": {"value": ["A valid number is required."]},
+    }
+    assert Lead.objects.count() == 0
+
+    in_extra = f'{{"workspace_id": "{workspace.id}", "extra_data": {{"b": -1e400}}}}'
+    response = api_client.post(URL, in_extra, content_type="application/json")
+    assert response.status_code == 201
+    assert Lead.objects.get().extra_data == {"b": "-1e400"}
+
+
 def test_malformed_json_is_a_400(api_client, workspace):
     response = api_client.post(URL, '{"workspace_id": ', content_type="application/json")
 

@@ -253,6 +253,17 @@ def test_protected_fields_in_the_body_have_no_effect(api_client, workspace, webh
     assert lead.extra_data == {key: value for key, value in body.items() if key != "name"}
 
 
+def test_a_number_out_of_float_range_is_kept_as_text_not_a_crash(api_client, webhook_url):
+    body = '{"name": "A", "budget": 1e400, "ratio": -2.5e-400, "value": 1e400}'
+
+    response = api_client.post(webhook_url, body, content_type="application/json")
+
+    assert response.status_code == 201
+    lead = Lead.objects.get()
+    assert lead.extra_data == {"budget": "1e400", "ratio": -0.0, "value": "1e400"}
+    assert lead.value == 0
+
+
 def test_nul_characters_are_stripped_not_a_crash(api_client, webhook_url):
     response = post_json(api_client, webhook_url, {"name": "A\x00na", "n\x00ote": {"x": "\x00"}})
     assert response.status_code == 201
