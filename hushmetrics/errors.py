@@ -9,10 +9,18 @@ through `error_response`, so a client sees one format whatever failed.
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found, server_error
+from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions
 from rest_framework.views import set_rollback
 
@@ -112,6 +120,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
         return error_response(request, 406, str(exc.detail))
     if isinstance(exc, RequestDataTooBig):
         return error_response(request, 413, "Request body too large")
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return error_response(request, 413, _too_many_message(exc))
+    if isinstance(exc, Ratelimited):
+        # django-ratelimit's own exception is a PermissionDenied: without this it is a 403.
+        return error_response(request, 429, "Too many requests", headers={"Retry-After": "60"})
     if isinstance(exc, SuspiciousOperation):
         return error_response(request, 400, "Malformed request")
     if isinstance(exc, exceptions.PermissionDenied | PermissionDenied):
@@ -131,6 +144,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     else:
         logger.exception("unhandled error in %s", request.path)
     return error_response(request, 500, "Internal server error")
+
+
+def _too_many_message(exc: Exception) -> str:
+    if isinstance(exc, TooManyFilesSent):
+        return f"Too many files (limit {settings.DATA_UPLOAD_MAX_NUMBER_FILES})"
+    return f"Too many fields (limit {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})"
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
@@ -154,6 +173,8 @@ def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_path(request.path):
         if isinstance(exception, RequestDataTooBig):
             return error_response(request, 413, "Request body too large")
+        if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+            return error_response(request, 413, _too_many_message(exception))
         return error_response(request, 400, "Malformed request")
     from django.views.defaults import bad_request
 

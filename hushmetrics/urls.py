@@ -11,6 +11,7 @@ urlpatterns = [
     re_path(r"^v1/health/?$", HealthApi.as_view(), name="health"),
     re_path(r"^v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^v1/", include("leads.urls")),
     path("admin/", admin.site.urls),
     path("api/opt-in/", include("optin.urls")),
     # Unknown paths under the API prefixes answer in their surface's JSON envelope.

@@ -3,9 +3,11 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from leads.models import Lead
+from leads.selectors import lead_get_by_submission_id
+from leads.webhook import WebhookSubmission
 from workspaces.models import Profile, Workspace
 
 # Fields staff and services may change on an existing lead.
@@ -75,3 +77,50 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
     return lead
+
+
+def webhook_lead_ingest(
+    *, workspace: Workspace, submission: WebhookSubmission
+) -> tuple[Lead, bool]:
+    """Store one webhook delivery as a lead: (lead, created).
+
+    A delivery whose submission id was already stored for the workspace returns that lead
+    and writes nothing, also when retries race: the unique constraint on (workspace,
+    submission_id) settles it, the loser re-reads the winner. Queries: 1 (the insert), or
+    1 read + 1 insert when an id is given.
+    """
+    submission_id = submission.submission_id
+    if submission_id is not None:
+        existing = lead_get_by_submission_id(workspace=workspace, submission_id=submission_id)
+        if existing is not None:
+            return existing, False
+    fields = {
+        "workspace": workspace,
+        "name": submission.name,
+        "email": submission.email,
+        "phone": submission.phone,
+        "source": submission.source,
+        "value": submission.value,
+        "utm": submission.utm,
+        "extra_data": submission.extra_data,
+        "page_url": submission.page_url,
+        "is_spam": submission.is_spam,
+        "submission_id": submission_id,
+    }
+    try:
+        if connection.in_atomic_block:
+            # Inside a caller's transaction a savepoint keeps a lost race from aborting it.
+            with transaction.atomic():
+                lead = lead_create(**fields)
+        else:
+            # In autocommit the INSERT is its own transaction (committed before the 2xx); a
+            # failed one leaves nothing to roll back, and costs no BEGIN/COMMIT round trips.
+            lead = lead_create(**fields)
+    except IntegrityError:
+        if submission_id is None:
+            raise
+        winner = lead_get_by_submission_id(workspace=workspace, submission_id=submission_id)
+        if winner is None:
+            raise
+        return winner, False
+    return lead, True

@@ -1,0 +1,133 @@
+"""Surface A: POST /v1/create-lead (A.1) and the universal webhook (A.2)."""
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    NotFound,
+    ParseError,
+    ValidationError,
+)
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hushmetrics.ratelimit import client_ip, enforce_rate_limit
+from leads.parsers import JSONObjectParser, LenientFormParser, PlainTextParser
+from leads.selectors import workspace_profile_get
+from leads.serializers import LeadCreateInputSerializer, lead_output
+from leads.services import lead_create, webhook_lead_ingest
+from leads.webhook import EmptySubmission, normalise, strip_nul
+from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyAuthentication
+from workspaces.models import Workspace
+from workspaces.selectors import workspace_get
+
+WORKSPACE_NOT_FOUND = "Workspace not found"
+API_KEY_REQUIRED = "An API key is required for this workspace"
+
+
+class JsonAnswerNegotiation(DefaultContentNegotiation):
+    """Always answer JSON, whatever `Accept` says: a browser's HTML form sends
+    `Accept: text/html` and must get its lead (or its 303), never a 406."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+def check_api_key(request: Request, workspace: Workspace, *, required: bool) -> None:
+    """A.4: a presented key (already verified) must belong to `workspace`; maybe one is due."""
+    if request.auth is not None and request.auth.workspace_id != workspace.id:
+        raise AuthenticationFailed(INVALID_KEY_MESSAGE)
+    if required and request.auth is None:
+        raise NotAuthenticated(API_KEY_REQUIRED)
+
+
+class LeadCreateApi(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    parser_classes = [JSONObjectParser]
+    content_negotiation_class = JsonAnswerNegotiation
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Counted before authentication and parsing, so a flood costs no database work.
+        ip = client_ip(request)
+        enforce_rate_limit(
+            request, group="create-lead", key=ip, rate=settings.RATE_LIMIT_CREATE_LEAD
+        )
+        super().initial(request, *args, **kwargs)
+
+    def post(self, request: Request) -> Response:
+        serializer = LeadCreateInputSerializer(data=strip_nul(request.data))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        workspace = workspace_get(workspace_id=data.pop("workspace_id"))
+        if workspace is None:
+            raise NotFound(WORKSPACE_NOT_FOUND)
+        check_api_key(request, workspace, required=workspace.require_api_key)
+        created_by_id = data.pop("created_by")
+        if created_by_id is not None:
+            data["created_by"] = workspace_profile_get(
+                workspace=workspace, profile_id=created_by_id
+            )
+            if data["created_by"] is None:
+                raise ValidationError({"created_by": ["No profile with this id in the workspace."]})
+        lead = lead_create(workspace=workspace, **data)
+        return Response(lead_output(lead), status=201)
+
+
+def _fields(request: Request) -> dict[str, Any]:
+    """The body as a dict: repeated form keys as lists, uploaded files as their names."""
+    data = request.data
+    if hasattr(data, "lists"):
+        fields = {key: values[0] if len(values) == 1 else values for key, values in data.lists()}
+    elif isinstance(data, dict):
+        fields = dict(data)
+    else:
+        raise ParseError("JSON body must be an object")
+    for key, files in request.FILES.lists():
+        names = [upload.name for upload in files]
+        fields[key] = names[0] if len(names) == 1 else names
+    return fields
+
+
+class WebhookApi(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    parser_classes = [JSONObjectParser, LenientFormParser, MultiPartParser, PlainTextParser]
+    content_negotiation_class = JsonAnswerNegotiation
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Per workspace and IP: form platforms post every customer's forms from a few IPs.
+        try:
+            workspace_key = str(uuid.UUID(kwargs["workspace_id"]))
+        except ValueError:
+            workspace_key = "malformed"
+        key = f"{workspace_key}:{client_ip(request)}"
+        enforce_rate_limit(request, group="webhook", key=key, rate=settings.RATE_LIMIT_WEBHOOK)
+        super().initial(request, *args, **kwargs)
+
+    def post(self, request: Request, workspace_id: str) -> Response:
+        workspace = workspace_get(workspace_id=workspace_id)
+        if workspace is None or not workspace.webhook_enabled:
+            raise NotFound(WORKSPACE_NOT_FOUND)
+        check_api_key(request, workspace, required=False)
+        try:
+            submission = normalise(_fields(request), request.headers)
+        except EmptySubmission:
+            raise ParseError("Request body has no fields") from None
+        lead, created = webhook_lead_ingest(workspace=workspace, submission=submission)
+        if submission.redirect_to:
+            return Response(
+                lead_output(lead), status=303, headers={"Location": submission.redirect_to}
+            )
+        if not created:
+            return Response(lead_output(lead), status=200, headers={"Idempotent-Replayed": "true"})
+        # Elementor counts any status but 200 as a failed delivery (and retries).
+        wordpress = request.headers.get("User-Agent", "").startswith("WordPress/")
+        return Response(lead_output(lead), status=200 if wordpress else 201)

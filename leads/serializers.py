@@ -1,0 +1,110 @@
+"""Input and output shapes of the /v1 lead API (A.1, A.2)."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from leads.models import Lead
+
+# JSON types a strict field accepts, per DRF's generic "wrong type" messages.
+NOT_A_STRING = "Not a valid string."
+NOT_A_NUMBER = "A valid number is required."
+
+
+class StrictCharField(serializers.CharField):
+    """A string and only a string: 42 or true is a 400, not "42" or "True"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(NOT_A_STRING, code="invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """A JSON number; "500" (a string) and true are 400s."""
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise serializers.ValidationError(NOT_A_NUMBER, code="invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class LeadCreateInputSerializer(serializers.Serializer):
+    """A.1's body. Strict: unknown keys, wrong types and unknown enum values are 400s."""
+
+    workspace_id = StrictUUIDField()
+    name = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
+    email = StrictCharField(required=False, allow_blank=True, max_length=320, default="")
+    phone = StrictCharField(required=False, allow_blank=True, max_length=64, default="")
+    status = StrictChoiceField(choices=Lead.Status.values, required=False, default="contact")
+    source = StrictChoiceField(choices=Lead.Source.values, required=False, default="other")
+    value = StrictDecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, default=Decimal("0.00")
+    )
+    created_by = StrictUUIDField(required=False, allow_null=True, default=None)
+    utm = serializers.DictField(required=False, allow_null=True, default=None)
+    extra_data = serializers.DictField(required=False, allow_null=True, default=None)
+    page_url = StrictCharField(
+        required=False, allow_null=True, allow_blank=True, max_length=2048, default=None
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = [key for key in data if key not in self.fields]
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["Unknown field."] for key in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+def iso_utc(value: datetime) -> str:
+    """ISO 8601 in UTC with an explicit `+00:00` (DRF would write `Z`), whole seconds."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def json_number(value: Decimal) -> int | float:
+    """Money as a JSON number: 500 (not 500.0 or "500.00"), 499.99."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def lead_output(lead: Lead) -> dict[str, Any]:
+    """The full lead in the documented shape (A.1), keys in the documented order.
+
+    A function rather than a ModelSerializer: ids are read from the *_id columns, so
+    rendering never queries, and every key is exactly the documented one.
+    """
+    return {
+        "id": str(lead.id),
+        "workspace_id": str(lead.workspace_id),
+        "name": lead.name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "status": str(lead.status),
+        "source": str(lead.source),
+        "value": json_number(Decimal(lead.value)),
+        "created_by": str(lead.created_by_id) if lead.created_by_id else None,
+        "utm": lead.utm,
+        "extra_data": lead.extra_data,
+        "page_url": lead.page_url,
+        "created_at": iso_utc(lead.created_at),
+        "updated_at": iso_utc(lead.updated_at),
+    }

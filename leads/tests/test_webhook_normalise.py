@@ -1,0 +1,443 @@
+"""The pure normalisation, driven by the form builders' real payloads and variants."""
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from leads.tests.conftest import (
+    SAMPLE_NAMES,
+    assert_lead_matches,
+    load_sample,
+    sample_fields,
+)
+from leads.webhook import (
+    EmptySubmission,
+    canonical,
+    expand_brackets,
+    normalise,
+    parse_money,
+    redirect_target,
+)
+
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+def test_every_sample_is_covered():
+    assert len(SAMPLE_NAMES) == 12
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_each_builder_sample_yields_the_lead_its_expect_describes(name):
+    sample = load_sample(name)
+    submission = normalise(sample_fields(sample), sample["headers"])
+    assert_lead_matches(dataclasses.asdict(submission), sample["expect"])
+    if "location" in sample["expect"]:
+        assert submission.redirect_to == sample["expect"]["location"]
+    else:
+        assert submission.redirect_to is None
+    if sample["expect"].get("retry_is_duplicate"):
+        assert submission.submission_id is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "submission_id"),
+    [
+        ("framer.json", "framer:b7d1c0de-0000-4000-8000-000000000001"),
+        ("tally.json", "tally:a4cb511e-d513-4fa5-baee-b815d718dfd1"),
+        ("typeform.json", "typeform:01HXYZABCDEF0000000000000"),
+        ("webflow.json", "webflow:6321ca84df3949bfc6752327"),
+        ("jotform.json", "jotform:5912345678901234567"),
+        ("contact-form-7.json", None),
+        ("html-form.json", None),
+    ],
+)
+def test_the_submission_id_comes_from_the_builders_own_id(name, submission_id):
+    sample = load_sample(name)
+    assert normalise(sample_fields(sample), sample["headers"]).submission_id == submission_id
+
+
+def test_an_idempotency_key_header_wins_over_the_builders_id():
+    sample = load_sample("tally.json")
+    submission = normalise(sample_fields(sample), {"Idempotency-Key": "order-7"})
+    assert submission.submission_id == "key:order-7"
+
+
+def test_a_very_long_submission_id_is_hashed_to_fit_the_column():
+    submission = normalise({"name": "A"}, {"Idempotency-Key": "x" * 1000})
+    assert submission.submission_id.startswith("key:sha256:")
+    assert len(submission.submission_id) == len("key:sha256:") + 64
+
+
+def test_the_documented_json_request_normalises_to_the_documented_lead():
+    body = {
+        "name": "John Smith",
+        "email": "john@example.com",
+        "source": "website",
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "company": "Acme Inc",
+        "message": "I'd like a demo",
+    }
+    submission = normalise(body, {"Referer": "https://example.com/contact"})
+    assert submission == dataclasses.replace(
+        submission,
+        name="John Smith",
+        email="john@example.com",
+        phone="",
+        source="website",
+        value=Decimal("0.00"),
+        utm={"utm_source": "google", "utm_medium": "cpc"},
+        extra_data={"company": "Acme Inc", "message": "I'd like a demo"},
+        page_url="https://example.com/contact",
+        is_spam=False,
+        submission_id=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "field"),
+    [
+        ("Name", "name"),
+        ("full_name", "name"),
+        ("Full Name", "name"),
+        ("your-name", "name"),
+        ("E-mail", "email"),
+        ("email_address", "email"),
+        ("Email Address", "email"),
+        ("your-email", "email"),
+        ("EMAIL", "email"),
+        ("tel", "phone"),
+        ("phone_number", "phone"),
+        ("Phone Number", "phone"),
+        ("your-phone", "phone"),
+        ("Page URL", "page_url"),
+        ("source_url", "page_url"),
+        ("landing_page", "page_url"),
+        ("landing-page", "page_url"),
+    ],
+)
+def test_builders_spellings_map_onto_the_known_fields(key, field):
+    submission = normalise({key: "x@example.com", "other": "kept"}, {})
+    assert getattr(submission, field) == "x@example.com"
+    assert submission.extra_data == {"other": "kept"}
+
+
+def test_first_and_last_name_compose_the_name_and_are_kept():
+    submission = normalise({"First Name": "Ana", "Last Name": "Silva"}, {})
+    assert submission.name == "Ana Silva"
+    assert submission.extra_data == {"First Name": "Ana", "Last Name": "Silva"}
+
+
+def test_a_name_field_wins_over_its_parts():
+    submission = normalise({"name": "Ana S.", "first_name": "Ana", "last_name": "Silva"}, {})
+    assert submission.name == "Ana S."
+    assert submission.extra_data == {"first_name": "Ana", "last_name": "Silva"}
+
+
+def test_a_single_field_holding_an_address_becomes_the_email():
+    submission = normalise({"1": "Ana", "2": "ana@example.com", "3": "hello"}, {})
+    assert submission.email == "ana@example.com"
+    assert submission.extra_data == {"1": "Ana", "3": "hello"}
+
+
+def test_two_fields_holding_addresses_are_left_alone():
+    fields = {"a": "ana@example.com", "b": "bob@example.com"}
+    submission = normalise(fields, {})
+    assert submission.email == ""
+    assert submission.extra_data == fields
+
+
+def test_a_second_spelling_of_a_filled_field_goes_to_extra_data():
+    submission = normalise({"email": "a@example.com", "E-mail": "b@example.com"}, {})
+    assert submission.email == "a@example.com"
+    assert submission.extra_data == {"E-mail": "b@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "source", "kept"),
+    [
+        ("website", "website", None),
+        ("WEBSITE", "website", None),
+        ("Cold Call", "cold_call", None),
+        ("cold-call", "cold_call", None),
+        ("Facebook", "other", "Facebook"),
+        (7, "other", 7),
+    ],
+)
+def test_source_is_lenient_and_keeps_an_unknown_raw_value(raw, source, kept):
+    submission = normalise({"name": "A", "source": raw}, {})
+    assert submission.source == source
+    assert (submission.extra_data or {}).get("source") == kept
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "kept"),
+    [
+        ("1,500.50", Decimal("1500.50"), None),
+        ("1.500,50", Decimal("1500.50"), None),
+        ("12,50", Decimal("12.50"), None),
+        ("1,500,000", Decimal("1500000.00"), None),
+        ("$ 99", Decimal("99.00"), None),
+        ("99 EUR", Decimal("99.00"), None),
+        ("R$1.500,00", Decimal("1500.00"), None),
+        ("12abc", Decimal("0.00"), "12abc"),
+        (250, Decimal("250.00"), None),
+        (19.99, Decimal("19.99"), None),
+        ("lots", Decimal("0.00"), "lots"),
+        ("-5", Decimal("0.00"), "-5"),
+        (True, Decimal("0.00"), True),
+        ("1e999", Decimal("0.00"), "1e999"),
+        ("9999999999999", Decimal("0.00"), "9999999999999"),
+    ],
+)
+def test_value_is_parsed_leniently_and_keeps_an_unparsable_raw_value(raw, value, kept):
+    submission = normalise({"name": "A", "value": raw}, {})
+    assert submission.value == value
+    assert (submission.extra_data or {}).get("value") == kept
+
+
+def test_parse_money_rounds_to_cents():
+    assert parse_money("10.005") == Decimal("10.00")  # banker's rounding, as Decimal does
+    assert parse_money("") is None
+
+
+def test_a_posted_status_is_kept_and_never_applied():
+    submission = normalise({"name": "A", "status": "won"}, {})
+    assert not hasattr(submission, "status")
+    assert submission.extra_data == {"status": "won"}
+
+
+def test_protected_fields_are_only_kept_in_extra_data():
+    fields = {
+        "name": "A",
+        "id": "1",
+        "workspace_id": "w",
+        "is_spam": "false",
+        "created_by": "p",
+        "submission_id": "s",
+    }
+    submission = normalise(fields, {})
+    assert submission.is_spam is False
+    assert submission.submission_id is None
+    assert submission.extra_data == {
+        "id": "1",
+        "workspace_id": "w",
+        "is_spam": "false",
+        "created_by": "p",
+        "submission_id": "s",
+    }
+
+
+def test_every_utm_field_is_grouped_whatever_its_spelling():
+    fields = {
+        "name": "A",
+        "utm_source": "google",
+        "UTM Medium": "cpc",
+        "utm-campaign": "spring",
+        "utm_term": "crm",
+        "utm_content": "user_1",
+        "utm_id": "42",
+        "utm_empty": "",
+    }
+    submission = normalise(fields, {})
+    assert submission.utm == {
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "utm_campaign": "spring",
+        "utm_term": "crm",
+        "utm_content": "user_1",
+        "utm_id": "42",
+    }
+    assert submission.extra_data is None
+
+
+def test_a_utm_object_is_grouped_too():
+    submission = normalise({"name": "A", "utm": {"source": "x", "utm_medium": "y"}}, {})
+    assert submission.utm == {"utm_source": "x", "utm_medium": "y"}
+
+
+def test_page_url_comes_from_the_body_before_the_referer():
+    referer = {"Referer": "https://example.com/from-header"}
+    assert normalise({"name": "A"}, referer).page_url == "https://example.com/from-header"
+    body = {"name": "A", "page_url": "https://example.com/from-body"}
+    assert normalise(body, referer).page_url == "https://example.com/from-body"
+    assert normalise({"name": "A"}, {}).page_url is None
+
+
+def test_control_fields_are_not_stored():
+    fields = {"name": "A", "_subject": "New lead", "_next": "https://x.example/", "_gotcha": ""}
+    submission = normalise(fields, {})
+    assert submission.extra_data is None
+    assert submission.is_spam is False
+
+
+@pytest.mark.parametrize("honeypot", ["_gotcha", "_honeypot"])
+def test_a_filled_honeypot_marks_spam(honeypot):
+    assert normalise({"name": "A", honeypot: "http://spam.example"}, {}).is_spam is True
+
+
+@pytest.mark.parametrize(
+    ("headers", "target"),
+    [
+        ({**HTML, "Origin": "https://shop.example.com"}, "https://shop.example.com/thanks"),
+        (
+            {**HTML, "Referer": "https://shop.example.com/contact"},
+            "https://shop.example.com/thanks",
+        ),
+        ({**HTML, "Origin": "https://evil.example"}, None),
+        ({**HTML, "Origin": "null", "Referer": "https://evil.example/x"}, None),
+        ({**HTML}, None),
+        ({"Accept": "application/json", "Origin": "https://shop.example.com"}, None),
+    ],
+)
+def test_next_is_followed_only_to_the_posting_pages_host(headers, target):
+    controls = {"_next": "https://shop.example.com/thanks"}
+    assert redirect_target(controls, headers) == target
+
+
+def test_a_non_http_next_is_never_followed():
+    headers = {**HTML, "Origin": "https://shop.example.com"}
+    assert redirect_target({"_redirect": "javascript:alert(1)"}, headers) is None
+    assert redirect_target({"_redirect": "https://shop.example.com/ok"}, headers) == (
+        "https://shop.example.com/ok"
+    )
+
+
+def test_nul_characters_are_stripped_everywhere():
+    submission = normalise({"na\x00me": "A\x00na", "note": ["x\x00"], "d": {"k\x00": "v\x00"}}, {})
+    assert submission.name == "Ana"
+    assert submission.extra_data == {"note": ["x"], "d": {"k": "v"}}
+
+
+@pytest.mark.parametrize("fields", [{}, {"_gotcha": ""}, {"__submission": {"id": 1}}])
+def test_a_body_without_fields_is_empty(fields):
+    with pytest.raises(EmptySubmission):
+        normalise(fields, {})
+
+
+def test_overlong_known_fields_are_cut_to_fit_and_kept_whole():
+    long_name = "N" * 400
+    submission = normalise({"name": long_name}, {})
+    assert submission.name == "N" * 300
+    assert submission.extra_data == {"name": long_name}
+
+
+def test_an_overlong_page_url_is_kept_in_extra_data():
+    url = "https://example.com/" + "a" * 3000
+    submission = normalise({"name": "A", "page_url": url}, {})
+    assert submission.page_url is None
+    assert submission.extra_data == {"page_url": url}
+
+
+def test_numbers_in_known_text_fields_become_text():
+    submission = normalise({"name": "A", "phone": 15550000000, "Email": "a@example.com"}, {})
+    assert submission.phone == "15550000000"
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("E-mail", "e_mail"),
+        ("Page URL", "page_url"),
+        ("your-name", "your_name"),
+        ("Email*", "email"),
+    ],
+)
+def test_canonical_spelling(key, expected):
+    assert canonical(key) == expected
+
+
+def test_bracket_keys_nest_like_php_and_never_overwrite_a_plain_key():
+    fields = {"a[b]": "1", "a[c][d]": "2", "tags[]": ["x", "y"], "x": "plain", "x[y]": "z"}
+    assert expand_brackets(fields) == {
+        "a": {"b": "1", "c": {"d": "2"}},
+        "tags": ["x", "y"],
+        "x": "plain",
+        "x[y]": "z",
+    }
+
+
+# --- builder variants beyond the samples ----------------------------------------------------
+
+
+def test_fluent_forms_form_encoded_unwraps_like_its_json():
+    fields = {
+        "names[first_name]": "Ana",
+        "names[last_name]": "Silva",
+        "email": "ana@example.com",
+        "__submission[source_url]": "https://site.example.com/contact",
+    }
+    submission = normalise(fields, {})
+    assert (submission.name, submission.email) == ("Ana Silva", "ana@example.com")
+    assert submission.page_url == "https://site.example.com/contact"
+    assert submission.extra_data == {"first_name": "Ana", "last_name": "Silva"}
+
+
+def test_elementor_advanced_uses_titles_for_auto_named_fields():
+    fields = {
+        "fields[field_a1b2][title]": "Company",
+        "fields[field_a1b2][value]": "Acme",
+        "fields[email][value]": "ana@example.com",
+    }
+    submission = normalise(fields, {})
+    assert submission.email == "ana@example.com"
+    assert submission.extra_data == {"Company": "Acme"}
+
+
+def test_typeform_choices_and_typed_email_without_a_ref():
+    body = {
+        "event_id": "e1",
+        "form_response": {
+            "definition": {"fields": [{"id": "f1", "title": "Work address"}]},
+            "answers": [
+                {"type": "email", "email": "l@example.com", "field": {"id": "f1", "ref": "r-1"}},
+                {
+                    "type": "choice",
+                    "choice": {"label": "Big"},
+                    "field": {"id": "f2", "ref": "size"},
+                },
+                {
+                    "type": "choices",
+                    "choices": {"labels": ["A", "B"]},
+                    "field": {"id": "f3", "ref": "tags"},
+                },
+            ],
+        },
+    }
+    submission = normalise(body, {})
+    assert submission.email == "l@example.com"
+    assert submission.extra_data == {"size": "Big", "tags": ["A", "B"]}
+
+
+def test_tally_choice_ids_become_their_option_texts():
+    body = {
+        "eventId": "t1",
+        "data": {
+            "fields": [
+                {"label": "Email", "type": "INPUT_EMAIL", "value": "t@example.com"},
+                {
+                    "label": "Plan",
+                    "type": "MULTIPLE_CHOICE",
+                    "value": ["o2"],
+                    "options": [{"id": "o1", "text": "Free"}, {"id": "o2", "text": "Pro"}],
+                },
+            ]
+        },
+    }
+    submission = normalise(body, {})
+    assert submission.extra_data == {"Plan": "Pro"}
+
+
+def test_jotform_with_an_unreadable_raw_request_keeps_it():
+    body = {"submissionID": "9", "rawRequest": "{not json", "formTitle": "Contact"}
+    submission = normalise(body, {})
+    assert submission.extra_data == {"formTitle": "Contact", "rawRequest": "{not json"}
+    assert submission.submission_id == "jotform:9"
+
+
+def test_jotform_phone_object_becomes_the_phone():
+    raw = '{"q3_name": {"first": "N", "last": "P"}, "q6_phoneNumber": {"full": "(555) 123-4567"}}'
+    submission = normalise({"submissionID": "9", "rawRequest": raw}, {})
+    assert submission.name == "N P"
+    assert submission.phone == "(555) 123-4567"
