@@ -268,9 +268,18 @@ SPECTACULAR_SETTINGS = {
         "ErrorStatusEnum": ["error"],
         "SuccessStatusEnum": ["success"],
         "OkStatusEnum": ["ok"],
-        "LeadStatusEnum": "leads.models.LeadStatus",
-        "LeadSourceEnum": "leads.models.LeadSource",
-        "OptInSourceEnum": "optin.models.OptInSource",
+        # The serializers list the models' enum values (leads.models, optin.models).
+        "LeadStatusEnum": ["contact", "qualified", "proposal", "negotiation", "won", "lost"],
+        "LeadSourceEnum": ["website", "referral", "social", "ad", "email", "cold_call", "other"],
+        "OptInSourceEnum": [
+            "CALENDLY",
+            "MANUAL",
+            "TYPEFORM",
+            "WEBINAR",
+            "NEWSLETTER",
+            "LANDING_PAGE",
+            "OTHER",
+        ],
     },
 }
 

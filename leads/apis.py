@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import (
     AuthenticationFailed,
     NotAuthenticated,
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from leads.parsers import JSONObjectParser, LenientFormParser, PlainTextParser
+from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
 from leads.selectors import workspace_profile_get
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import lead_create, webhook_lead_ingest
@@ -63,6 +65,7 @@ class LeadCreateApi(APIView):
         )
         super().initial(request, *args, **kwargs)
 
+    @extend_schema(**CREATE_LEAD_SCHEMA)
     def post(self, request: Request) -> Response:
         serializer = LeadCreateInputSerializer(data=strip_nul(request.data))
         serializer.is_valid(raise_exception=True)
@@ -112,6 +115,7 @@ class WebhookApi(APIView):
         enforce_rate_limit(request, group="webhook", key=key, rate=settings.RATE_LIMIT_WEBHOOK)
         super().initial(request, *args, **kwargs)
 
+    @extend_schema(**WEBHOOK_SCHEMA)
     def post(self, request: Request, workspace_id: str) -> Response:
         workspace = workspace_get(workspace_id=workspace_id)
         if workspace is None or not workspace.webhook_enabled:

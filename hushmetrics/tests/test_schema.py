@@ -6,6 +6,8 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from leads.models import LeadSource, LeadStatus
+from optin.models import OptInSource
 from optin.schema import ERROR_EXAMPLES as OPTIN_ERROR_EXAMPLES
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +42,53 @@ OPTIN_DOC_REQUESTS = [
         },
     },
 ]
+# The lead document's examples, verbatim (api-docs/lead-api.txt), ids as the document shows.
+LEAD_DOC_CREATE_REQUEST = {
+    "workspace_id": "6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e6f7",
+    "name": "Jane Doe",
+    "email": "jane@example.com",
+    "phone": "+1234567890",
+    "source": "website",
+    "value": 500,
+    "utm": {"utm_source": "google", "utm_medium": "cpc"},
+    "extra_data": {"company": "Acme Inc", "role": "CTO"},
+    "page_url": "https://example.com/pricing",
+}
+LEAD_DOC_CREATE_RESPONSE = {
+    "id": "a1b2c3d4-...",
+    "workspace_id": "your-workspace-id",
+    "name": "Jane Doe",
+    "email": "jane@example.com",
+    "phone": "+1234567890",
+    "status": "contact",
+    "source": "website",
+    "value": 500,
+    "created_by": None,
+    "utm": {"utm_source": "google", "utm_medium": "cpc"},
+    "extra_data": {"company": "Acme Inc", "role": "CTO"},
+    "page_url": "https://example.com/pricing",
+    "created_at": "2026-03-09T12:00:00+00:00",
+    "updated_at": "2026-03-09T12:00:00+00:00",
+}
+LEAD_DOC_WEBHOOK_REQUEST = {
+    "name": "John Smith",
+    "email": "john@example.com",
+    "source": "website",
+    "utm_source": "google",
+    "utm_medium": "cpc",
+    "company": "Acme Inc",
+    "message": "I'd like a demo",
+}
+LEAD_DOC_WEBHOOK_RESPONSE = {
+    **LEAD_DOC_CREATE_RESPONSE,
+    "id": "f7e8d9c0-...",
+    "name": "John Smith",
+    "email": "john@example.com",
+    "phone": "",
+    "value": 0,
+    "extra_data": {"company": "Acme Inc", "message": "I'd like a demo"},
+    "page_url": "https://example.com/contact",
+}
 UUID = "0b8f6a34-2f7e-4d0c-9a8e-6f1e2d3c4b5a"
 OPTIN_DOC_RESPONSES = {
     "201": {
@@ -74,7 +123,39 @@ def _operation(spec: dict, path: str, method: str = "post") -> dict:
 def test_schema_is_a_valid_openapi_3_document(spec):
     validate(spec)
     assert spec["openapi"].startswith("3.")
-    assert {"/v1/health", "/api/opt-in/submit"} <= set(spec["paths"])
+    assert set(spec["paths"]) == {
+        "/v1/health",
+        "/v1/create-lead",
+        "/v1/webhook/{workspace_id}",
+        "/api/opt-in/submit",
+    }
+
+
+def test_schema_enums_are_the_models_enums(spec):
+    schemas = spec["components"]["schemas"]
+    assert schemas["LeadStatusEnum"]["enum"] == LeadStatus.values
+    assert schemas["LeadSourceEnum"]["enum"] == LeadSource.values
+    assert schemas["OptInSourceEnum"]["enum"] == OptInSource.values
+
+
+def test_documented_lead_requests_and_responses_conform(spec):
+    create = _operation(spec, "/v1/create-lead")
+    webhook = _operation(spec, "/v1/webhook/{workspace_id}")
+    json_body = "application/json"
+    _validator(spec, create["requestBody"]["content"][json_body]["schema"]).validate(
+        LEAD_DOC_CREATE_REQUEST
+    )
+    _validator(spec, webhook["requestBody"]["content"][json_body]["schema"]).validate(
+        LEAD_DOC_WEBHOOK_REQUEST
+    )
+    for operation, body in (
+        (create, LEAD_DOC_CREATE_RESPONSE),
+        (webhook, LEAD_DOC_WEBHOOK_RESPONSE),
+    ):
+        schema = operation["responses"]["201"]["content"][json_body]["schema"]
+        _validator(spec, schema).validate(body)
+    error = create["responses"]["404"]["content"][json_body]["schema"]
+    _validator(spec, error).validate({"message": "Workspace not found"})
 
 
 def test_schema_is_served_with_and_without_a_trailing_slash(client):

@@ -1,0 +1,149 @@
+"""The /v1 lead endpoints in the OpenAPI schema, with the lead document's examples."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from hushmetrics.openapi import LEAD_API_ERROR, error_responses
+from leads.models import Lead
+from leads.serializers import LeadCreateInputSerializer
+
+WORKSPACE = "6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e6f7"
+
+
+class LeadSchema(serializers.Serializer):
+    """The full lead as both endpoints return it (schema only; rendered by `lead_output`)."""
+
+    id = serializers.UUIDField()
+    workspace_id = serializers.UUIDField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    status = serializers.ChoiceField(choices=Lead.Status.values)
+    source = serializers.ChoiceField(choices=Lead.Source.values)
+    value = serializers.FloatField(min_value=0, help_text="Money, a JSON number: 500, 499.99")
+    created_by = serializers.UUIDField(allow_null=True)
+    utm = serializers.DictField(allow_null=True)
+    extra_data = serializers.DictField(allow_null=True)
+    page_url = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(help_text="ISO 8601, UTC, `+00:00`")
+    updated_at = serializers.DateTimeField(help_text="ISO 8601, UTC, `+00:00`")
+
+
+def _lead(**fields: object) -> dict[str, object]:
+    base = {
+        "id": "a1b2c3d4-0000-4000-8000-000000000001",
+        "workspace_id": WORKSPACE,
+        "name": "",
+        "email": "",
+        "phone": "",
+        "status": "contact",
+        "source": "other",
+        "value": 0,
+        "created_by": None,
+        "utm": None,
+        "extra_data": None,
+        "page_url": None,
+        "created_at": "2026-03-09T12:00:00+00:00",
+        "updated_at": "2026-03-09T12:00:00+00:00",
+    }
+    return base | fields
+
+
+CREATE_REQUEST = {
+    "workspace_id": WORKSPACE,
+    "name": "Jane Doe",
+    "email": "jane@example.com",
+    "phone": "+1234567890",
+    "source": "website",
+    "value": 500,
+    "utm": {"utm_source": "google", "utm_medium": "cpc"},
+    "extra_data": {"company": "Acme Inc", "role": "CTO"},
+    "page_url": "https://example.com/pricing",
+}
+CREATE_RESPONSE = _lead(
+    **{key: value for key, value in CREATE_REQUEST.items() if key != "workspace_id"}
+)
+WEBHOOK_REQUEST = {
+    "name": "John Smith",
+    "email": "john@example.com",
+    "source": "website",
+    "utm_source": "google",
+    "utm_medium": "cpc",
+    "company": "Acme Inc",
+    "message": "I'd like a demo",
+}
+WEBHOOK_RESPONSE = _lead(
+    id="f7e8d9c0-0000-4000-8000-000000000002",
+    name="John Smith",
+    email="john@example.com",
+    source="website",
+    utm={"utm_source": "google", "utm_medium": "cpc"},
+    extra_data={"company": "Acme Inc", "message": "I'd like a demo"},
+    page_url="https://example.com/contact",
+    created_at="2026-03-10T12:00:00+00:00",
+    updated_at="2026-03-10T12:00:00+00:00",
+)
+
+LEAD_ERRORS = {
+    400: "Missing or invalid parameters (the message names the field)",
+    401: "Bad API key, or none where the workspace requires one",
+    404: "Workspace not found",
+    413: "Body too large",
+    415: "Unsupported content type",
+    429: "Rate limited; see Retry-After",
+    503: "Temporarily unavailable; retry after Retry-After seconds",
+}
+
+CREATE_LEAD_SCHEMA = {
+    "summary": "Create a lead",
+    "description": "Create a new lead in the workspace. Returns the full lead object.",
+    "request": LeadCreateInputSerializer,
+    "examples": [OpenApiExample("Create a lead", value=CREATE_REQUEST, request_only=True)],
+    "responses": {
+        201: OpenApiResponse(
+            LeadSchema,
+            description="Created",
+            examples=[OpenApiExample("Created", value=CREATE_RESPONSE, response_only=True)],
+        ),
+        **error_responses(LEAD_API_ERROR, LEAD_ERRORS),
+    },
+    "tags": ["Leads"],
+}
+
+_FORM = {"type": "object", "additionalProperties": True}
+WEBHOOK_SCHEMA = {
+    "summary": "Universal form webhook",
+    "description": (
+        "Paste this URL into any form builder. Takes JSON, form-encoded, multipart and JSON "
+        "as text/plain; maps common field spellings onto name/email/phone/source/value/"
+        "page_url, groups `utm_*` into `utm` and keeps every other field in `extra_data`. "
+        "A retried submission (Idempotency-Key, Framer's submission id, a builder's event id) "
+        "returns the lead already created with 200."
+    ),
+    "parameters": [
+        OpenApiParameter("workspace_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+        OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER),
+    ],
+    "request": {
+        "application/json": _FORM,
+        "application/x-www-form-urlencoded": _FORM,
+        "multipart/form-data": _FORM,
+        "text/plain": _FORM,
+    },
+    "examples": [OpenApiExample("JSON (Framer, custom)", value=WEBHOOK_REQUEST, request_only=True)],
+    "responses": {
+        201: OpenApiResponse(
+            LeadSchema,
+            description="Created",
+            examples=[OpenApiExample("Created", value=WEBHOOK_RESPONSE, response_only=True)],
+        ),
+        200: OpenApiResponse(
+            LeadSchema, description="A retried submission, or a WordPress/ user agent"
+        ),
+        303: OpenApiResponse(description="HTML form with `_next` on the posting page's host"),
+        **error_responses(LEAD_API_ERROR, LEAD_ERRORS),
+    },
+    "auth": [{"ApiKey": []}, {}],
+    "tags": ["Leads"],
+}
