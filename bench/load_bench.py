@@ -110,8 +110,10 @@ end
     )
 
 
-def run(cmd: list[str], env: dict[str, str], **kwargs: object) -> str:
-    result = subprocess.run(cmd, env=env, cwd=PROJECT, capture_output=True, text=True, check=True)
+def run(cmd: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(cmd, env=env, cwd=PROJECT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stderr}")
     return result.stdout.strip()
 
 

@@ -1,8 +1,10 @@
 """Request guards shared by both public surfaces."""
 
+import io
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 from hushmetrics.errors import error_response, is_api_path
@@ -13,7 +15,9 @@ class ApiBodyLimitMiddleware:
 
     Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when `request.body` or the form parser
     reads the body; DRF's JSON parser streams it instead, so the limit is enforced here,
-    once, from Content-Length.
+    once, from Content-Length. A chunked body (no Content-Length) would read as empty in
+    Django and its submission would be lost, so it is read here, up to the limit, and handed
+    on with its real length.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -21,6 +25,8 @@ class ApiBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_api_path(request.path):
+            if self._is_chunked(request):
+                return self._read_chunked(request) or self.get_response(request)
             raw = request.META.get("CONTENT_LENGTH") or "0"
             try:
                 length = int(raw)
@@ -35,3 +41,20 @@ class ApiBodyLimitMiddleware:
                     f"Request body too large (limit {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes)",
                 )
         return self.get_response(request)
+
+    @staticmethod
+    def _is_chunked(request: HttpRequest) -> bool:
+        return not request.META.get("CONTENT_LENGTH") and "chunked" in (
+            request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        )
+
+    @staticmethod
+    def _read_chunked(request: HttpRequest) -> HttpResponse | None:
+        """Buffer a chunked body (the server de-chunks it); a 413 when it passes the limit."""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = request.META["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            return error_response(request, 413, f"Request body too large (limit {limit} bytes)")
+        request._stream = LimitedStream(io.BytesIO(body), len(body))  # noqa: SLF001
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        return None

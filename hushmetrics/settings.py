@@ -297,7 +297,7 @@ LOGGING = {
             "formatter": "line",
         }
     },
-    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Our exception handler logs the failures it turns into JSON; avoid a second copy.

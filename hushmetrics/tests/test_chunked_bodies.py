@@ -1,0 +1,106 @@
+"""A chunked body (no Content-Length) is a real submission, read in full, through gunicorn."""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    for port in range(18600, 18700):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 18600-18699")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[tuple[int, str, Path]]:
+    """gunicorn on its own SQLite file; yields (port, workspace id, database path)."""
+    tmp = tmp_path_factory.mktemp("chunked")
+    db = tmp / "chunked.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"DATABASE_URL": f"sqlite:///{db}", "MAX_BODY_BYTES": "2048", "LOG_LEVEL": "WARNING"}
+    manage = [sys.executable, str(PROJECT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=PROJECT, check=True)  # noqa: S603
+    workspace = subprocess.run(  # noqa: S603
+        [*manage, "create_workspace", "Chunked"],
+        env=env,
+        cwd=PROJECT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "hushmetrics.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        env=env,
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port, workspace, db
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _post_chunked(port: int, path: str, chunks: list[bytes]) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(
+        "POST",
+        path,
+        body=iter(chunks),
+        encode_chunked=True,
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    )
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+def test_a_chunked_webhook_body_becomes_a_lead(server):
+    port, workspace, _ = server
+    body = json.dumps({"name": "Chunky Lead", "email": "chunky@example.com", "plan": "pro"})
+    chunks = [body[:10].encode(), body[10:25].encode(), body[25:].encode()]
+    status, lead = _post_chunked(port, f"/v1/webhook/{workspace}", chunks)
+    assert status == 201
+    assert (lead["name"], lead["email"], lead["extra_data"]) == (
+        "Chunky Lead",
+        "chunky@example.com",
+        {"plan": "pro"},
+    )
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(server):
+    port, workspace, _ = server
+    body = json.dumps({"name": "x" * 4000}).encode()
+    status, error = _post_chunked(port, f"/v1/webhook/{workspace}", [body[:1000], body[1000:]])
+    assert status == 413
+    assert error == {"message": "Request body too large (limit 2048 bytes)"}
