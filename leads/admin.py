@@ -143,7 +143,8 @@ class OptInHistoryInline(admin.StackedInline):
 
     @admin.display(description="form")
     def provider_form(self, opt_in: OptIn) -> str:
-        return " · ".join(p for p in (opt_in.provider_form_name, opt_in.provider_form_id) if p)
+        parts = [p for p in (opt_in.provider_form_name, opt_in.provider_form_id) if p]
+        return " · ".join(parts) or "—"
 
     @admin.display(description="traffic")
     def traffic(self, opt_in: OptIn) -> str:
