@@ -82,6 +82,12 @@ class LeadAdminForm(forms.ModelForm):
                 if name in self.fields:
                     self.fields[name].queryset = profiles
 
+    def clean_value(self) -> Any:
+        value = self.cleaned_data.get("value")
+        if value is not None and value < 0:
+            raise ValidationError("A lead's value cannot be negative.")
+        return value
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         workspace_id = self.instance.workspace_id or getattr(cleaned.get("workspace"), "pk", None)

@@ -197,6 +197,16 @@ def test_setter_must_belong_to_the_leads_workspace(admin_client, lead, other_wor
     assert lead.setter is None
 
 
+def test_negative_value_is_a_form_error_not_a_500(admin_client, lead):
+    response = admin_client.post(change_url(lead), edit_data(lead, value="-5"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["value"] == [
+        "A lead's value cannot be negative."
+    ]
+    lead.refresh_from_db()
+    assert lead.value == Decimal("100.00")
+
+
 def test_setter_choices_are_the_leads_workspace_profiles(admin_client, lead, profile):
     ProfileFactory(workspace=lead.workspace, name="Colleague")
     stranger = ProfileFactory(name="Stranger")
