@@ -1,17 +1,98 @@
-from django.contrib import admin
+"""Back office for opt-ins: read-only, as the partners submitted them."""
 
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from hushmetrics.paginators import EstimatedCountPaginator
 from optin.models import OptIn, QuestionAnswer
 
 
+class ReadOnlyMixin:
+    """Opt-ins are a record of what a partner sent: staff look, nobody edits."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class QuestionAnswerInline(ReadOnlyMixin, admin.TabularInline):
+    model = QuestionAnswer
+    extra = 0
+    fields = ["position", "question", "answer"]
+    readonly_fields = fields
+    ordering = ["position"]
+
+
 @admin.register(OptIn)
-class OptInAdmin(admin.ModelAdmin):
-    list_display = ["email", "source", "external_reference", "lead", "workspace", "created_at"]
-    list_select_related = ["workspace", "lead"]
-    raw_id_fields = ["workspace", "lead", "api_key", "setter"]
+class OptInAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "email",
+        "source",
+        "external_reference",
+        "lead",
+        "workspace",
+        "setter",
+        "created_at",
+    ]
+    list_select_related = ["workspace", "lead", "setter"]
+    list_filter = ["workspace", "source", "is_new_lead", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["email", "=external_reference", "provider_form_name"]
+    search_help_text = "Search by email, exact external reference, or form name."
+    ordering = ["-created_at"]
+    paginator = EstimatedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "created_at",
+                    "workspace",
+                    "lead",
+                    "is_new_lead",
+                    "source",
+                    "external_reference",
+                    "provider_form_id",
+                    "provider_form_name",
+                    "api_key",
+                    "setter",
+                ]
+            },
+        ),
+        (
+            "Person",
+            {"fields": ["first_name", "last_name", "email", "phone_e164", "phone_country"]},
+        ),
+        (
+            "Traffic",
+            {
+                "fields": [
+                    "utm_source",
+                    "utm_medium",
+                    "utm_campaign",
+                    "utm_content",
+                    "utm_term",
+                    "referrer",
+                    "landing_page",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [field for _title, options in fieldsets for field in options["fields"]]
+    inlines = [QuestionAnswerInline]
 
-
-@admin.register(QuestionAnswer)
-class QuestionAnswerAdmin(admin.ModelAdmin):
-    list_display = ["opt_in", "position", "question", "answer"]
-    raw_id_fields = ["opt_in"]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OptIn]:
+        return (
+            super().get_queryset(request).select_related("workspace", "lead", "setter", "api_key")
+        )

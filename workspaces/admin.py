@@ -1,44 +1,290 @@
-from django.contrib import admin
+"""Back office for workspaces, profiles and API keys.
+
+Keys are issued and revoked only through `workspaces.services`; the plaintext of a new key is
+rendered once, in the response to the form that issued it (never a message, which would sit
+in the session), and the hash is in no form, list or page.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from workspaces.models import ApiKey, Profile, Workspace
+from workspaces.services import api_key_issue, api_key_revoke, profile_create, workspace_create
 
 
-@admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "webhook_enabled", "require_api_key", "created_at"]
-    search_fields = ["name", "=id"]
+@admin.display(description="prefix")
+def display_prefix(api_key: ApiKey) -> str:
+    return f"{api_key.display_prefix}…"
 
 
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["clerk_user_id", "name", "email", "workspace", "is_active"]
-    list_select_related = ["workspace"]
-    search_fields = ["clerk_user_id", "name", "email"]
-    autocomplete_fields = ["workspace"]
+@admin.display(description="state")
+def key_state(api_key: ApiKey) -> str:
+    return api_key.state_at(timezone.now())
 
 
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    # The hash is never shown; keys are issued by the operator command (and, later, the admin).
-    list_display = [
-        "display_prefix",
-        "name",
-        "workspace",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
-    ]
-    list_select_related = ["workspace"]
+class ApiKeyInline(admin.TabularInline):
+    """A workspace's keys, read-only; each links to its page (where it can be revoked)."""
+
+    model = ApiKey
+    extra = 0
+    can_delete = False
+    show_change_link = True
     fields = [
-        "display_prefix",
+        "prefix_shown",
         "name",
-        "workspace",
+        "state",
         "created_at",
         "last_used_at",
         "expires_at",
         "revoked_at",
     ]
     readonly_fields = fields
+    ordering = ["-created_at"]
 
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="prefix")
+    def prefix_shown(self, api_key: ApiKey) -> str:
+        return display_prefix(api_key)
+
+    @admin.display(description="state")
+    def state(self, api_key: ApiKey) -> str:
+        return key_state(api_key)
+
+
+class ProfileInline(admin.TabularInline):
+    model = Profile
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["clerk_user_id", "name", "email", "is_active"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "id", "webhook_enabled", "require_api_key", "created_at"]
+    list_filter = ["webhook_enabled", "require_api_key"]
+    search_fields = ["name", "=id"]
+    fields = ["name", "webhook_enabled", "require_api_key"]
+    inlines = [ProfileInline, ApiKeyInline]
+
+    def get_fields(self, request: HttpRequest, obj: Workspace | None = None) -> list[str]:
+        return ["id", *self.fields, "created_at"] if obj is not None else self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Workspace | None = None) -> list:
+        return ["id", "created_at"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Workspace, form: forms.ModelForm, change):
+        if change:
+            obj.save()
+            return
+        created = workspace_create(
+            name=form.cleaned_data["name"],
+            webhook_enabled=form.cleaned_data["webhook_enabled"],
+            require_api_key=form.cleaned_data["require_api_key"],
+        )
+        obj.__dict__.update(created.__dict__)
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["clerk_user_id", "name", "email", "workspace", "is_active"]
+    list_select_related = ["workspace"]
+    list_filter = ["is_active", "workspace"]
+    search_fields = ["clerk_user_id", "name", "email"]
+    autocomplete_fields = ["workspace"]
+    fields = ["workspace", "clerk_user_id", "name", "email", "is_active"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Profile | None = None) -> list:
+        # A profile stays in its workspace; leads and opt-ins point at it.
+        return ["workspace"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Profile, form: forms.ModelForm, change):
+        if change:
+            obj.save()
+            return
+        created = profile_create(
+            workspace=form.cleaned_data["workspace"],
+            clerk_user_id=form.cleaned_data["clerk_user_id"],
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+        )
+        if not form.cleaned_data["is_active"]:
+            created.is_active = False
+            created.save(update_fields=["is_active"])
+        obj.__dict__.update(created.__dict__)
+
+
+class KeyStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+        now = timezone.now()
+        expired = Q(expires_at__isnull=False, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(expired, revoked_at__isnull=True)
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True).exclude(expired)
+        return queryset
+
+
+class ApiKeyIssueForm(forms.ModelForm):
+    """The add form: which workspace, a name, and an optional lifetime. The service issues."""
+
+    expires_in_days = forms.IntegerField(
+        required=False, min_value=1, help_text="Leave empty for a key that does not expire."
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["workspace", "name"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    add_form = ApiKeyIssueForm
+    list_display = [
+        display_prefix,
+        "name",
+        "workspace",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        key_state,
+    ]
+    list_select_related = ["workspace"]
+    list_filter = [KeyStateFilter, "workspace"]
+    search_fields = ["prefix", "name", "workspace__name"]
+    search_help_text = "Search by prefix (with or without sk_live_), key name or workspace name."
+    autocomplete_fields = ["workspace"]
+    actions = ["revoke_selected"]
+    # Everything but the name is fixed when a key is issued; the hash is not even listed here.
+    change_fields = [
+        "prefix_shown",
+        "name",
+        "workspace",
+        "state",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+
+    @admin.display(description="prefix")
+    def prefix_shown(self, api_key: ApiKey) -> str:
+        return display_prefix(api_key)
+
+    @admin.display(description="state")
+    def state(self, api_key: ApiKey) -> str:
+        return key_state(api_key)
+
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
+        return self.change_fields if obj is not None else ["workspace", "name", "expires_in_days"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list:
+        return [f for f in self.change_fields if f != "name"] if obj is not None else []
+
+    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = self.add_form
+            kwargs["fields"] = ["workspace", "name"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        # Staff paste what they see: `sk_live_AbCd1234…` finds the key by its prefix.
+        term = search_term.strip().rstrip("…")
+        if term.startswith("sk_live_"):
+            term = term[len("sk_live_") :][:8]
+        return super().get_search_results(request, queryset, term)
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        # A key is revoked, never deleted: its opt-ins keep pointing at it.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: forms.ModelForm, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        issued = api_key_issue(
+            workspace=form.cleaned_data["workspace"],
+            name=form.cleaned_data["name"],
+            expires_in_days=form.cleaned_data.get("expires_in_days"),
+        )
+        obj.__dict__.update(issued.api_key.__dict__)
+        # Only for this response: the plaintext lives in no model, session, message or log.
+        request._issued_plaintext = issued.plaintext  # type: ignore[attr-defined]
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
+        plaintext = getattr(request, "_issued_plaintext", None)
+        if plaintext is None:
+            return super().response_add(request, obj, post_url_continue)
+        response = TemplateResponse(
+            request,
+            "admin/workspaces/apikey/issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "api_key": obj,
+                "plaintext": plaintext,
+                "title": "API key issued",
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(
+        description="Revoke selected keys (cannot be undone)",
+        permissions=["change"],
+    )
+    def revoke_selected(
+        self, request: HttpRequest, queryset: QuerySet[ApiKey]
+    ) -> HttpResponse | None:
+        """Asks once, then revokes each key through the service."""
+        if request.POST.get("post") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/workspaces/apikey/revoke_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "queryset": queryset.select_related("workspace"),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "title": "Revoke API keys",
+                },
+            )
+        revoked = 0
+        for api_key in queryset:
+            if api_key.revoked_at is None:
+                api_key_revoke(api_key=api_key)
+                revoked += 1
+        self.message_user(
+            request,
+            f"Revoked {revoked} API key{'s' if revoked != 1 else ''}. "
+            "They are refused from now on; this cannot be undone.",
+            messages.SUCCESS,
+        )
+        return None

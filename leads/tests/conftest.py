@@ -1,12 +1,19 @@
 """Fixtures and helpers for the lead API tests."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
+
+from leads.models import Lead
+from leads.tests.factories import LeadFactory
+from optin.tests.factories import OptInFactory, QuestionAnswerFactory
+from workspaces.tests.factories import ProfileFactory, WorkspaceFactory
 
 SAMPLES_DIR = Path(__file__).parent / "fixtures" / "form-builders"
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES_DIR.glob("*.json"))
@@ -61,3 +68,33 @@ def api_client() -> APIClient:
 @pytest.fixture
 def webhook_url(workspace) -> str:
     return f"/v1/webhook/{workspace.id}"
+
+
+@pytest.fixture
+def other_workspace():
+    return WorkspaceFactory(name="Other Co")
+
+
+@pytest.fixture
+def spam_lead(workspace):
+    return LeadFactory(workspace=workspace, name="Spam Bot", email="bot@spam.test", is_spam=True)
+
+
+@pytest.fixture
+def lead_with_history(workspace):
+    """A lead with two opt-ins (older, newer); the newer has three answers saved out of order."""
+    lead = LeadFactory(workspace=workspace, name="Jane Doe", email="jane.doe@example.com")
+    setter = ProfileFactory(workspace=workspace, name="Sam Setter")
+    older = OptInFactory(lead=lead, source="CALENDLY", utm_campaign="spring-webinar")
+    newer = OptInFactory(lead=lead, source="TYPEFORM", setter=setter, utm_source="linkedin")
+    type(older).objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=2))
+    for position, question in [(3, "Budget?"), (1, "Company size?"), (2, "Timeline?")]:
+        QuestionAnswerFactory(
+            opt_in=newer, question=question, answer=f"answer {position}", position=position
+        )
+    QuestionAnswerFactory(opt_in=older, question="Webinar topic?", answer="CRM", position=1)
+    return lead
+
+
+def make_leads(workspace, count: int, **kwargs) -> list[Lead]:
+    return [LeadFactory(workspace=workspace, **kwargs) for _ in range(count)]

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from leads.models import Lead
+from leads.tests.conftest import lead_with_history  # noqa: F401  (shared with the lead admin tests)
 from optin.models import OptIn, QuestionAnswer
 
 SUBMIT_URL = "/api/opt-in/submit"
