@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connections
-from django.urls import resolve
 
-from hushmetrics import errors
 from leads.tests.factories import LeadFactory
 from optin.tests.factories import OptInFactory, QuestionAnswerFactory
 from workspaces.services import api_key_verify
@@ -68,9 +66,13 @@ def page(monkeypatch):
         connections.close_all()
 
 
-def optin_endpoint_exists() -> bool:
-    """False while /api/opt-in/submit still falls through to the JSON 404 catch-all."""
-    return resolve(OPTIN_SUBMIT).func is not errors.not_found
+def submit_optin(page, base_url: str, key: str, email: str):  # noqa: ANN001, ANN201
+    """POST an opt-in from the browser's context with `key`; the Playwright response."""
+    return page.request.post(
+        f"{base_url}{OPTIN_SUBMIT}",
+        headers={"x-api-key": key, "content-type": "application/json"},
+        data=json.dumps({"email": email, "first_name": "New", "source": "TYPEFORM"}),
+    )
 
 
 def test_staff_find_a_lead_read_its_answers_and_revoke_a_key(live_server, page, workspace):
@@ -122,6 +124,9 @@ def test_staff_find_a_lead_read_its_answers_and_revoke_a_key(live_server, page, 
     page.screenshot(path=SCREENSHOTS / "04-key-issued-once.png", full_page=True)
     key = api_key_verify(key=plaintext)
     assert key is not None and key.name == "Typeform integration"
+    response = submit_optin(page, live_server.url, plaintext, "before@example.com")
+    assert response.status == 201
+    assert response.json()["message"] == "Lead created via opt-in"
 
     # Revoke it: select it, run the action, confirm.
     page.goto(f"{live_server.url}/admin/workspaces/apikey/")
@@ -137,15 +142,7 @@ def test_staff_find_a_lead_read_its_answers_and_revoke_a_key(live_server, page, 
 
     # Refused afterwards: by the key service, which every API authenticates through ...
     assert api_key_verify(key=plaintext) is None
-    # ... and by the opt-in API itself. MERGE NOTE: this part runs once issue 4's
-    # POST /api/opt-in/submit is routed; until then the URL hits the JSON 404 catch-all.
-    if optin_endpoint_exists():
-        response = page.request.post(
-            f"{live_server.url}{OPTIN_SUBMIT}",
-            headers={"x-api-key": plaintext, "content-type": "application/json"},
-            data=json.dumps(
-                {"email": "new@example.com", "first_name": "New", "source": "TYPEFORM"}
-            ),
-        )
-        assert response.status == 401
-        assert response.json() == {"status": "error", "message": "Invalid or revoked API key"}
+    # ... and by the opt-in API itself, which took the same key before the revocation.
+    response = submit_optin(page, live_server.url, plaintext, "after@example.com")
+    assert response.status == 401
+    assert response.json() == {"status": "error", "message": "Invalid or revoked API key"}
