@@ -6,20 +6,11 @@ from typing import Any
 
 from rest_framework import serializers
 
+from hushmetrics.serializers import StrictCharField
 from leads.models import Lead
 
 # JSON types a strict field accepts, per DRF's generic "wrong type" messages.
-NOT_A_STRING = "Not a valid string."
 NOT_A_NUMBER = "A valid number is required."
-
-
-class StrictCharField(serializers.CharField):
-    """A string and only a string: 42 or true is a 400, not "42" or "True"."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            raise serializers.ValidationError(NOT_A_STRING, code="invalid")
-        return super().to_internal_value(data)
 
 
 class StrictUUIDField(serializers.UUIDField):

@@ -79,6 +79,12 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     return lead
 
 
+def lead_touch(*, lead: Lead) -> Lead:
+    """Record new activity on a lead with nothing to change: only updated_at moves."""
+    lead.save(update_fields=["updated_at"])
+    return lead
+
+
 def webhook_lead_ingest(
     *, workspace: Workspace, submission: WebhookSubmission
 ) -> tuple[Lead, bool]:

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
+from hushmetrics.serializers import StrictCharField
 from leads.models import Lead
 from optin.models import OptIn, QuestionAnswer
 from optin.services import TRAFFIC_FIELDS
@@ -35,15 +36,6 @@ LEAD_NAME_MAX_LENGTH = Lead._meta.get_field("name").max_length
 
 def _max_length(model: type, field: str) -> int:
     return model._meta.get_field(field).max_length
-
-
-class StrictCharField(serializers.CharField):
-    """A string and only a string (DRF's CharField would also take 12 or 1.5)."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def text(name: str, *, max_length: int, required: bool = False) -> StrictCharField:

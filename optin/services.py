@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from leads.models import Lead
-from leads.services import lead_create, lead_update
+from leads.services import lead_create, lead_touch, lead_update
 from optin.models import OptIn, QuestionAnswer
 from optin.selectors import (
     lead_get_for_email,
@@ -174,7 +174,7 @@ def _lead_for_optin(
         lead_update(lead=lead, data=blanks)
     else:
         # Nothing to fill in, but the lead has new activity: only updated_at moves.
-        lead.save(update_fields=["updated_at"])
+        lead_touch(lead=lead)
     return lead, False
 
 
