@@ -3,27 +3,14 @@
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    for port in range(18600, 18700):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18600-18699")
+from hushmetrics.tests.gunicorn_server import PROJECT, gunicorn
 
 
 @pytest.fixture(scope="module")
@@ -43,33 +30,8 @@ def server(tmp_path_factory) -> Iterator[tuple[int, str, Path]]:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "hushmetrics.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        env=env,
-        cwd=PROJECT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env, range(18600, 18700), "--workers", "1") as port:
         yield port, workspace, db
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _post_chunked(port: int, path: str, chunks: list[bytes]) -> tuple[int, dict]:

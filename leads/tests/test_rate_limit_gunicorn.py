@@ -3,9 +3,6 @@
 import http.client
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,25 +12,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from hushmetrics.tests.gunicorn_server import gunicorn as serve
 from leads.models import Lead
 from workspaces.tests.factories import WorkspaceFactory
 
-PROJECT = Path(__file__).resolve().parents[2]
 LIMIT = 3
 REQUESTS = 12
 # This suite's port range (other suites running beside it use others).
 PORTS = range(18300, 18400)
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18300-18399")
 
 
 def _url_of_test_database() -> str:
@@ -49,7 +35,6 @@ def _url_of_test_database() -> str:
 def gunicorn(tmp_path) -> Iterator[tuple[int, Path]]:
     """Two sync workers on the pytest database and Redis; yields (port, access log)."""
     assert settings.REDIS_URL, "the cross-worker test needs REDIS_URL"
-    port = _free_port()
     access_log = tmp_path / "access.log"
     env = {
         **os.environ,
@@ -59,44 +44,17 @@ def gunicorn(tmp_path) -> Iterator[tuple[int, Path]]:
         "RATE_LIMIT_CREATE_LEAD": f"{LIMIT}/h",
         "DB_POOL_MIN_SIZE": "0",
     }
-    process = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "hushmetrics.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--access-logfile",
-            str(access_log),
-            "--access-logformat",
-            "%(p)s %(s)s %(U)s",
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/v1/nope")
-                if conn.getresponse().status == 404:
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(process.stderr.read().decode()) from None
-                time.sleep(0.2)
+    with serve(
+        env,
+        PORTS,
+        "--workers",
+        "2",
+        "--access-logfile",
+        str(access_log),
+        "--access-logformat",
+        "%(p)s %(s)s %(U)s",
+    ) as port:
         yield port, access_log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _post(port: int, path: str, body: dict) -> tuple[int, dict, str | None]:

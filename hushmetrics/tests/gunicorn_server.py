@@ -1,0 +1,64 @@
+"""A real gunicorn for tests that must cross process boundaries (workers, chunked bodies)."""
+
+import http.client
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def free_port(ports: range) -> int:
+    """The first port of `ports` (each suite has its own range) nothing listens on."""
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], ports: range, *args: str) -> Iterator[int]:
+    """Serve hushmetrics with `env` and extra gunicorn `args`; yields the port once it
+    answers, and stops the server (killing it if it will not stop) afterwards."""
+    port = free_port(ports)
+    process = subprocess.Popen(  # noqa: S603
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "hushmetrics.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            *args,
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/v1/nope")
+                if connection.getresponse().status == 404:
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(process.stderr.read().decode()) from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
