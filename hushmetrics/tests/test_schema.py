@@ -199,13 +199,12 @@ def test_schema_rejects_what_the_api_rejects(spec):
 def test_every_operation_example_conforms(spec):
     """Each example embedded in the schema validates against its own schema."""
     checked = 0
-    for path, item in spec["paths"].items():
-        for method, operation in item.items():
+    for item in spec["paths"].values():
+        for operation in item.values():
             bodies = [operation.get("requestBody", {})] + list(operation["responses"].values())
             for body in bodies:
                 media = body.get("content", {}).get("application/json", {})
                 for example in media.get("examples", {}).values():
                     _validator(spec, media["schema"]).validate(example["value"])
                     checked += 1
-            assert path and method
     assert checked >= 4
