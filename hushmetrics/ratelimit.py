@@ -1,8 +1,11 @@
 """Rate limiting shared by both surfaces: client IP, quota check, fail-open on cache errors."""
 
 import logging
+import math
+import time
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from rest_framework.exceptions import Throttled
@@ -33,16 +36,27 @@ def enforce_rate_limit(
 ) -> None:
     """Count this request against `key` in `group`; raise Throttled past `rate` (N/period).
 
-    With `increment=False` it only looks: raise if the quota is already spent. If the cache
-    cannot be reached the request goes through and the failure is logged: a lead is worth
-    more than a limit.
+    With `increment=False` it only looks, in one cache read: raise if a counting call has
+    already found the quota spent (that call leaves a marker until its window ends). If the
+    cache cannot be reached the request goes through and the failure is logged: a lead is
+    worth more than a limit.
     """
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    spent_key = f"rl-spent:{group}:{key}"
     try:
+        if not increment:
+            spent_until = cache.get(spent_key)
+            if spent_until is not None and spent_until > time.time():
+                raise Throttled(wait=max(1, math.ceil(spent_until - time.time())))
+            return
         usage = get_usage(
-            request, group=group, key=lambda _group, _request: key, rate=rate, increment=increment
+            request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
         )
+        if usage is not None and usage["should_limit"]:
+            wait = max(1, usage["time_left"])
+            cache.set(spent_key, time.time() + wait, wait)
+            raise Throttled(wait=wait)
+    except Throttled:
+        raise
     except Exception:
         logger.warning("rate limit cache unavailable; letting %s through", group, exc_info=True)
-        return
-    if usage is not None and usage["should_limit"]:
-        raise Throttled(wait=max(1, usage["time_left"]))
