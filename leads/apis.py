@@ -1,9 +1,12 @@
 """Surface A: POST /v1/create-lead (A.1) and the universal webhook (A.2)."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import (
     AuthenticationFailed,
@@ -28,10 +31,23 @@ from leads.services import lead_create, webhook_lead_ingest
 from leads.webhook import EmptySubmission, normalise, strip_nul
 from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyAuthentication
 from workspaces.models import Workspace
-from workspaces.selectors import workspace_get
+from workspaces.selectors import workspace_cache_forget, workspace_get, workspace_get_cached
 
 WORKSPACE_NOT_FOUND = "Workspace not found"
 API_KEY_REQUIRED = "An API key is required for this workspace"
+
+
+@contextmanager
+def workspace_still_there(workspace: Workspace) -> Iterator[None]:
+    """A write for a cached workspace that another process has since deleted fails on the
+    foreign key: answer it like any unknown workspace (404), not with a 500."""
+    try:
+        yield
+    except IntegrityError:
+        workspace_cache_forget(workspace_id=workspace.id)
+        if workspace_get(workspace_id=workspace.id) is None:
+            raise NotFound(WORKSPACE_NOT_FOUND) from None
+        raise
 
 
 class JsonAnswerNegotiation(DefaultContentNegotiation):
@@ -70,7 +86,11 @@ class LeadCreateApi(APIView):
         serializer = LeadCreateInputSerializer(data=strip_nul(request.data))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        workspace = workspace_get(workspace_id=data.pop("workspace_id"))
+        workspace_id = data.pop("workspace_id")
+        if request.auth is not None and request.auth.workspace_id == workspace_id:
+            workspace = request.auth.workspace  # read with the key, this request
+        else:
+            workspace = workspace_get_cached(workspace_id=workspace_id)
         if workspace is None:
             raise NotFound(WORKSPACE_NOT_FOUND)
         check_api_key(request, workspace, required=workspace.require_api_key)
@@ -81,7 +101,8 @@ class LeadCreateApi(APIView):
             )
             if data["created_by"] is None:
                 raise ValidationError({"created_by": ["No profile with this id in the workspace."]})
-        lead = lead_create(workspace=workspace, **data)
+        with workspace_still_there(workspace):
+            lead = lead_create(workspace=workspace, **data)
         return Response(lead_output(lead), status=201)
 
 
@@ -117,7 +138,7 @@ class WebhookApi(APIView):
 
     @extend_schema(**WEBHOOK_SCHEMA)
     def post(self, request: Request, workspace_id: str) -> Response:
-        workspace = workspace_get(workspace_id=workspace_id)
+        workspace = workspace_get_cached(workspace_id=workspace_id)
         if workspace is None or not workspace.webhook_enabled:
             raise NotFound(WORKSPACE_NOT_FOUND)
         check_api_key(request, workspace, required=False)
@@ -125,7 +146,8 @@ class WebhookApi(APIView):
             submission = normalise(_fields(request), request.headers)
         except EmptySubmission:
             raise ParseError("Request body has no fields") from None
-        lead, created = webhook_lead_ingest(workspace=workspace, submission=submission)
+        with workspace_still_there(workspace):
+            lead, created = webhook_lead_ingest(workspace=workspace, submission=submission)
         if submission.redirect_to:
             return Response(
                 lead_output(lead), status=303, headers={"Location": submission.redirect_to}

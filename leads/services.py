@@ -65,9 +65,9 @@ def lead_create(
     )
 
 
-@transaction.atomic
 def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
-    """Change the given fields of a lead (and updated_at), writing only those columns."""
+    """Change the given fields of a lead (and updated_at), writing only those columns: one
+    UPDATE statement, atomic by itself (no savepoint inside a caller's transaction)."""
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -92,14 +92,10 @@ def webhook_lead_ingest(
 
     A delivery whose submission id was already stored for the workspace returns that lead
     and writes nothing, also when retries race: the unique constraint on (workspace,
-    submission_id) settles it, the loser re-reads the winner. Queries: 1 (the insert), or
-    1 read + 1 insert when an id is given.
+    submission_id) settles it, and the loser reads the winner. The first delivery is one
+    query (the insert); a retry is the failed insert and the read.
     """
     submission_id = submission.submission_id
-    if submission_id is not None:
-        existing = lead_get_by_submission_id(workspace=workspace, submission_id=submission_id)
-        if existing is not None:
-            return existing, False
     fields = {
         "workspace": workspace,
         "name": submission.name,

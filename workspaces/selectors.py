@@ -3,6 +3,8 @@
 import contextlib
 import uuid
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Q, QuerySet
 
 from workspaces.models import ApiKey, Workspace
@@ -15,6 +17,40 @@ def workspace_get(*, workspace_id: str | uuid.UUID) -> Workspace | None:
     except ValueError:
         return None
     return Workspace.objects.filter(pk=pk).first()
+
+
+def _cache_key(workspace_id: uuid.UUID) -> str:
+    return f"workspace:{workspace_id}"
+
+
+def workspace_get_cached(*, workspace_id: str | uuid.UUID) -> Workspace | None:
+    """`workspace_get`, remembered by this process for WORKSPACE_CACHE_SECONDS.
+
+    The public endpoints read a workspace's flags on every submission; this saves that
+    query. An edit made in this process is seen at once (`workspace_cache_forget` runs on
+    save and delete), one made in another worker within WORKSPACE_CACHE_SECONDS. A missing
+    workspace is not remembered, so a new one takes submissions at once.
+    """
+    try:
+        pk = workspace_id if isinstance(workspace_id, uuid.UUID) else uuid.UUID(str(workspace_id))
+    except ValueError:
+        return None
+    local = caches["local"]
+    workspace = local.get(_cache_key(pk))
+    if workspace is None:
+        workspace = workspace_get(workspace_id=pk)
+        if workspace is not None and settings.WORKSPACE_CACHE_SECONDS > 0:
+            local.set(_cache_key(pk), workspace, settings.WORKSPACE_CACHE_SECONDS)
+    return workspace
+
+
+def workspace_cache_forget(*, workspace_id: uuid.UUID) -> None:
+    caches["local"].delete(_cache_key(workspace_id))
+
+
+def workspace_cache_on_change(sender: type, instance: Workspace, **kwargs: object) -> None:
+    """post_save / post_delete receiver (connected in WorkspacesConfig.ready)."""
+    workspace_cache_forget(workspace_id=instance.pk)
 
 
 def api_key_list(*, workspace: Workspace | None = None) -> QuerySet[ApiKey]:
