@@ -40,7 +40,6 @@ class OptInSubmission:
     replayed: bool
 
 
-@transaction.atomic
 def optin_submit(
     *,
     api_key: ApiKey,
@@ -61,59 +60,92 @@ def optin_submit(
     Inputs are validated by the caller. A reference (+ source) already seen in the workspace
     returns that opt-in and writes nothing. Concurrent submissions are safe: one lock per
     email makes a new email one lead; the unique constraint makes a reference one opt-in.
+    Everything is one transaction: an opt-in is stored whole (lead, opt-in, Q&A) or not at
+    all.
     """
-    workspace = api_key.workspace
-    traffic = {name: (traffic or {}).get(name) or "" for name in TRAFFIC_FIELDS}
-    _lock_email(workspace=workspace, email=email)
-
+    submission = {
+        "api_key": api_key,
+        "email": email,
+        "first_name": first_name,
+        "source": source,
+        "last_name": last_name,
+        "phone_e164": phone_e164,
+        "phone_country": phone_country,
+        "provider_form_id": provider_form_id,
+        "provider_form_name": provider_form_name,
+        "external_reference": external_reference or None,
+        "questions_answers": questions_answers,
+        "traffic": {name: (traffic or {}).get(name) or "" for name in TRAFFIC_FIELDS},
+    }
     if external_reference:
+        # A replay reads and writes nothing else (no transaction, no lock).
         existing = optin_get_by_reference(
-            workspace=workspace, source=source, external_reference=external_reference
+            workspace=api_key.workspace, source=source, external_reference=external_reference
         )
         if existing is not None:
             return OptInSubmission(opt_in=existing, is_new_lead=False, replayed=True)
-
-    setter = setter_get_for_utm_content(workspace=workspace, utm_content=traffic["utm_content"])
     try:
-        # A savepoint: a reference that another transaction committed first rolls back only
-        # this attempt (the lead included), so the winner can be read and answered with.
+        # A reference that another transaction committed since rolls this whole attempt
+        # back (the lead included), so the winner can be read and answered with. Outside a
+        # caller's transaction this is the transaction itself: no savepoint round trips.
         with transaction.atomic():
-            lead, is_new_lead = _lead_for_optin(
-                workspace=workspace,
-                email=email,
-                name=f"{first_name} {last_name}".strip(),
-                phone=phone_e164,
-                source=LEAD_SOURCE_FOR_OPTIN[source],
-                traffic=traffic,
-                setter=setter,
-            )
-            opt_in = OptIn.objects.create(
-                workspace=workspace,
-                lead=lead,
-                api_key=api_key,
-                source=source,
-                external_reference=external_reference or None,
-                provider_form_id=provider_form_id,
-                provider_form_name=provider_form_name,
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-                phone_e164=phone_e164,
-                phone_country=phone_country,
-                setter=setter,
-                is_new_lead=is_new_lead,
-                **traffic,
-            )
-            _answers_create(opt_in=opt_in, questions_answers=questions_answers)
+            return _optin_record(**submission)
     except IntegrityError:
         if not external_reference:
             raise
         winner = optin_get_by_reference(
-            workspace=workspace, source=source, external_reference=external_reference
+            workspace=api_key.workspace, source=source, external_reference=external_reference
         )
         if winner is None:
             raise
         return OptInSubmission(opt_in=winner, is_new_lead=False, replayed=True)
+
+
+def _optin_record(
+    *,
+    api_key: ApiKey,
+    email: str,
+    first_name: str,
+    source: str,
+    last_name: str,
+    phone_e164: str,
+    phone_country: str,
+    provider_form_id: str,
+    provider_form_name: str,
+    external_reference: str | None,
+    questions_answers: Sequence[Mapping[str, Any]],
+    traffic: Mapping[str, str],
+) -> OptInSubmission:
+    workspace = api_key.workspace
+    _lock_email(workspace=workspace, email=email)
+    setter = setter_get_for_utm_content(workspace=workspace, utm_content=traffic["utm_content"])
+    lead, is_new_lead = _lead_for_optin(
+        workspace=workspace,
+        email=email,
+        name=f"{first_name} {last_name}".strip(),
+        phone=phone_e164,
+        source=LEAD_SOURCE_FOR_OPTIN[source],
+        traffic=traffic,
+        setter=setter,
+    )
+    opt_in = OptIn.objects.create(
+        workspace=workspace,
+        lead=lead,
+        api_key=api_key,
+        source=source,
+        external_reference=external_reference,
+        provider_form_id=provider_form_id,
+        provider_form_name=provider_form_name,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone_e164=phone_e164,
+        phone_country=phone_country,
+        setter=setter,
+        is_new_lead=is_new_lead,
+        **traffic,
+    )
+    _answers_create(opt_in=opt_in, questions_answers=questions_answers)
     return OptInSubmission(opt_in=opt_in, is_new_lead=is_new_lead, replayed=False)
 
 
@@ -180,6 +212,8 @@ def _lead_for_optin(
 
 def _answers_create(*, opt_in: OptIn, questions_answers: Sequence[Mapping[str, Any]]) -> None:
     """The opt-in's Q&A in position order (ties keep the order sent), in one INSERT."""
+    if not questions_answers:
+        return
     ordered = sorted(enumerate(questions_answers), key=lambda pair: (pair[1]["position"], pair[0]))
     QuestionAnswer.objects.bulk_create(
         [

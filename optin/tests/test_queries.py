@@ -6,7 +6,7 @@ from django.db import connection
 from leads.tests.factories import LeadFactory
 from workspaces.tests.factories import ProfileFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _body(reference: str, answers: int, email: str) -> dict:
@@ -31,20 +31,22 @@ def warm_key(submit, workspace):
     assert submit(_body("warm-up", 0, "warm@example.com")).status_code == 201
 
 
-# The tests run inside a transaction, so the service's @transaction.atomic is a savepoint.
+# Counted as in production: no test-wrapping transaction (transaction=True), so the
+# service's transaction is BEGIN … COMMIT (counted by transaction_queries()).
 #  1. SELECT api key by prefix (authentication)
-#  2. SAVEPOINT (optin_submit)
+#  2. SELECT opt-in by (workspace, source, external_reference) (idempotency; no transaction)
 #  -  SELECT pg_advisory_xact_lock(…) (PostgreSQL only: SQLite writers are already serial)
-#  3. SELECT opt-in by (workspace, source, external_reference) (idempotency)
-#  4. SELECT active profile by clerk id (setter from utm_content)
-#  5. SAVEPOINT (the attempt that a duplicate reference rolls back)
-#  6. SELECT earliest lead by LOWER(email)
-#  7. INSERT lead
-#  8. INSERT opt-in
-#  9. INSERT question answers (one bulk insert, however many)
-# 10. RELEASE SAVEPOINT (attempt)
-# 11. RELEASE SAVEPOINT (optin_submit)
-NEW_LEAD_QUERIES = 11
+#  3. SELECT active profile by clerk id (setter from utm_content)
+#  4. SELECT earliest lead by LOWER(email)
+#  5. INSERT lead
+#  6. INSERT opt-in
+#  7. INSERT question answers (one bulk insert, however many)
+NEW_LEAD_QUERIES = 7
+
+
+def transaction_queries() -> int:
+    """BEGIN and COMMIT, and on PostgreSQL the advisory lock between them."""
+    return 3 if connection.vendor == "postgresql" else 2
 
 
 @pytest.mark.usefixtures("warm_key")
@@ -52,15 +54,14 @@ NEW_LEAD_QUERIES = 11
 def test_new_lead_submission_query_count_does_not_grow_with_answers(
     submit, django_assert_num_queries, answers
 ):
-    expected = NEW_LEAD_QUERIES + (connection.vendor == "postgresql")
+    expected = NEW_LEAD_QUERIES + transaction_queries()
     with django_assert_num_queries(expected):
         response = submit(_body(f"new-{answers}", answers, f"new{answers}@example.com"))
     assert response.status_code == 201
 
 
-# As above, but step 7 is the fill-in of the existing lead's blank fields through
-# lead_update: SAVEPOINT, UPDATE lead, RELEASE SAVEPOINT (two more queries).
-EXISTING_LEAD_QUERIES = NEW_LEAD_QUERIES + 2
+# As above, but step 5 is the fill-in of the existing lead's blank fields (one UPDATE).
+EXISTING_LEAD_QUERIES = NEW_LEAD_QUERIES
 
 
 @pytest.mark.usefixtures("warm_key")
@@ -69,19 +70,18 @@ def test_existing_lead_submission_query_count_does_not_grow_with_answers(
     submit, workspace, django_assert_num_queries, answers
 ):
     LeadFactory(workspace=workspace, email="known@example.com", phone="")
-    expected = EXISTING_LEAD_QUERIES + (connection.vendor == "postgresql")
+    expected = EXISTING_LEAD_QUERIES + transaction_queries()
     with django_assert_num_queries(expected):
         response = submit(_body(f"known-{answers}", answers, "KNOWN@example.com"))
     assert response.status_code == 200
 
 
-#  1. SELECT api key; 2. SAVEPOINT; [PostgreSQL: advisory lock]; 3. SELECT opt-in by
-#  reference — found; 4. RELEASE SAVEPOINT. Nothing is written.
-REPLAY_QUERIES = 4
+#  1. SELECT api key; 2. SELECT opt-in by reference — found. No lock, nothing written.
+REPLAY_QUERIES = 2
 
 
 @pytest.mark.usefixtures("warm_key")
 def test_replay_reads_and_writes_nothing_else(submit, django_assert_num_queries):
-    with django_assert_num_queries(REPLAY_QUERIES + (connection.vendor == "postgresql")):
+    with django_assert_num_queries(REPLAY_QUERIES):
         response = submit(_body("warm-up", 0, "warm@example.com"))
     assert response["Idempotent-Replayed"] == "true"
