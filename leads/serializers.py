@@ -6,33 +6,26 @@ from typing import Any
 
 from rest_framework import serializers
 
-from hushmetrics.serializers import StrictCharField
+from hushmetrics.serializers import CheapCopyField, StrictCharField, StrictChoiceField
 from leads.models import Lead
 
 # JSON types a strict field accepts, per DRF's generic "wrong type" messages.
 NOT_A_NUMBER = "A valid number is required."
 
 
-class StrictUUIDField(serializers.UUIDField):
+class StrictUUIDField(CheapCopyField, serializers.UUIDField):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
 
 
-class StrictDecimalField(serializers.DecimalField):
+class StrictDecimalField(CheapCopyField, serializers.DecimalField):
     """A JSON number; "500" (a string) and true are 400s."""
 
     def to_internal_value(self, data: Any) -> Decimal:
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise serializers.ValidationError(NOT_A_NUMBER, code="invalid")
-        return super().to_internal_value(data)
-
-
-class StrictChoiceField(serializers.ChoiceField):
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
 
 

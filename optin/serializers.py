@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from hushmetrics.serializers import StrictCharField
+from hushmetrics.serializers import ChoiceField, IntegerField, StrictCharField
 from leads.models import Lead
 from optin.models import OptIn, QuestionAnswer
 from optin.services import TRAFFIC_FIELDS
@@ -107,7 +107,7 @@ class QuestionAnswerSerializer(StrictSerializer):
 
     question = text("question", max_length=_max_length(QuestionAnswer, "question"), required=True)
     answer = text("answer", max_length=_max_length(QuestionAnswer, "answer"))
-    position = serializers.IntegerField(
+    position = IntegerField(
         required=False,
         allow_null=True,
         min_value=0,
@@ -140,7 +140,7 @@ class OptInSubmitSerializer(StrictSerializer):
 
     email = text("email", max_length=_max_length(OptIn, "email"), required=True)
     first_name = text("first_name", max_length=_max_length(OptIn, "first_name"), required=True)
-    source = serializers.ChoiceField(
+    source = ChoiceField(
         choices=OptIn.Source.values,
         error_messages={key: SOURCE_MESSAGE for key in ("required", "null", "invalid_choice")},
     )
