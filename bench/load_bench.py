@@ -2,11 +2,12 @@
 
 Starts the service the way `make serve` does (gunicorn.conf.py, PostgreSQL + Redis, DEBUG
 off), with 2 CPU cores' worth of workers and raised rate limits, then drives each endpoint
-with wrk for the same duration and connections, and prints requests/s, p50, p99, errors and
-the ratio to the baseline (a bench-only view that parses the JSON body and inserts one row,
-served by the same gunicorn) measured in the same run; plus the peak RSS of a worker.
+with wrk for the same duration and connections, in interleaved rounds, and prints per
+endpoint requests/s, p50, p99, errors, the ratio to the baseline (a bench-only view that
+parses the JSON body and inserts one row, served by the same gunicorn) measured in the same
+run, and the gunicorn workers' CPU time per request; plus the peak RSS of a worker.
 
-    python bench/load_bench.py [--duration 15] [--connections 16]
+    python bench/load_bench.py [--duration 6] [--rounds 3] [--connections 16]
 
 Needs wrk (Debian package `wrk`), PostgreSQL and Redis on 127.0.0.1. Uses its own database
 (hushmetrics_bench, recreated) and Redis db 8; nothing else is touched.
@@ -159,9 +160,32 @@ def worker_peak_rss_mb(master_pid: int) -> float:
     return peak / 1024
 
 
+def workers_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU the gunicorn workers have used so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def median_round(measured: list[dict[str, float]]) -> dict[str, float]:
+    """The round with the median requests/s; errors summed over every round."""
+    ordered = sorted(measured, key=lambda figures: figures["rps"])
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["errors"] = sum(figures["errors"] for figures in measured)
+    return chosen
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2 * 2 + 1, help="2 cores' worth: 2×2+1")
     args = parser.parse_args()
@@ -185,6 +209,8 @@ def main() -> int:
         "WEB_CONCURRENCY": str(args.workers),
         "BIND": f"127.0.0.1:{PORT}",
         "LOG_LEVEL": "warning",
+        # No recycling mid-run: a recycled worker would take its CPU time and peak RSS along.
+        "GUNICORN_MAX_REQUESTS": "0",
     }
     dbname = db_url.rsplit("/", 1)[1]
     admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
@@ -230,13 +256,14 @@ def main() -> int:
             paths[name] = Path(tmp) / (re.sub(r"\W+", "_", name) + ".lua")
             paths[name].write_text(script)
 
+        # gunicorn's error log goes to a file: an unread pipe could fill and stall it.
+        server_log = (Path(tmp) / "gunicorn.log").open("w")
         server = subprocess.Popen(
             [GUNICORN, "-c", "gunicorn.conf.py", "hushmetrics.wsgi:application"],
             cwd=PROJECT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=server_log,
         )
         try:
             wait_healthy()
@@ -250,44 +277,59 @@ def main() -> int:
                     headers={"Content-Type": "application/json", "x-api-key": key},
                 )
                 urllib.request.urlopen(request, timeout=10).read()  # noqa: S310
-            results = {}
-            for name, path in paths.items():
+            for path in paths.values():
                 # A short warm-up so every endpoint is measured with warm workers and pool.
                 subprocess.run(
                     ["wrk", "-t2", "-c4", "-d2s", "-s", str(path), BASE],
                     capture_output=True,
                     check=True,
                 )
-                output = subprocess.run(
-                    [
-                        "wrk",
-                        "-t2",
-                        f"-c{args.connections}",
-                        f"-d{args.duration}s",
-                        "--latency",
-                        "-s",
-                        str(path),
-                        BASE,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-                results[name] = parse_wrk(output)
-                print(f"  measured {name}: {results[name]['rps']:.0f} req/s", file=sys.stderr)
+            # Rounds interleave the endpoints, so a busy spell on the machine falls on all of
+            # them rather than on one; each endpoint's figures are its median round.
+            rounds: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
+            for round_number in range(args.rounds):
+                for name, path in paths.items():
+                    cpu_before = workers_cpu_seconds(server.pid)
+                    output = subprocess.run(
+                        [
+                            "wrk",
+                            "-t2",
+                            f"-c{args.connections}",
+                            f"-d{args.duration}s",
+                            "--latency",
+                            "-s",
+                            str(path),
+                            BASE,
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                    figures = parse_wrk(output)
+                    cpu = workers_cpu_seconds(server.pid) - cpu_before
+                    figures["cpu_ms"] = cpu * 1000 / max(1, figures["requests"])
+                    rounds[name].append(figures)
+                    print(
+                        f"  round {round_number + 1}/{args.rounds} {name}: "
+                        f"{figures['rps']:.0f} req/s",
+                        file=sys.stderr,
+                    )
+            results = {name: median_round(measured) for name, measured in rounds.items()}
             peak_rss = worker_peak_rss_mb(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=40)
+            server_log.close()
 
     baseline = results["baseline"]["rps"]
     print(
         f"\nLoad benchmark: {args.workers} gunicorn workers × threads from gunicorn.conf.py, "
-        f"wrk -t2 -c{args.connections} -d{args.duration}s per endpoint, PostgreSQL + Redis"
+        f"wrk -t2 -c{args.connections} -d{args.duration}s per endpoint × {args.rounds} "
+        "interleaved rounds (median round shown), PostgreSQL + Redis"
     )
     print(
         f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× base':>8}"
-        f"{'target':>8}"
+        f"{'target':>8}{'app CPU ms/req':>16}"
     )
     failed = []
     for name, figures in results.items():
@@ -300,7 +342,7 @@ def main() -> int:
             failed.append(f"{name} errors")
         print(
             f"{name:<22}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
-            f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}"
+            f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}{figures['cpu_ms']:>16.2f}"
         )
     print(f"peak worker RSS: {peak_rss:.1f} MB (target < 150 MB)")
     if peak_rss >= 150:
