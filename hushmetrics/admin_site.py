@@ -14,8 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import Throttled
 
-from hushmetrics.ratelimit import client_ip, rate_limit_wait
+from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 
 LOGIN_IP_GROUP = "admin-login-ip"
 LOGIN_USERNAME_GROUP = "admin-login-username"
@@ -39,28 +40,30 @@ class HushmetricsAdminSite(admin.AdminSite):
         return super().login(request, extra_context)
 
     def _login_wait(self, request: HttpRequest) -> int | None:
-        waits = [
-            rate_limit_wait(
+        """Count this attempt; the seconds to wait if its IP or its username is past the limit.
+
+        The counting is the API's (hushmetrics.ratelimit), fail-open included.
+        """
+        # Usernames are matched case-sensitively, but one bucket for every spelling of a name
+        # only makes the limit stricter.
+        username = request.POST.get("username", "").strip().casefold()
+        try:
+            enforce_rate_limit(
                 request,
                 group=LOGIN_IP_GROUP,
                 key=client_ip(request),
                 rate=settings.RATE_LIMIT_ADMIN_LOGIN_IP,
             )
-        ]
-        # Usernames are matched case-sensitively, but one bucket for every spelling of a name
-        # only makes the limit stricter.
-        username = request.POST.get("username", "").strip().casefold()
-        if username:
-            waits.append(
-                rate_limit_wait(
+            if username:
+                enforce_rate_limit(
                     request,
                     group=LOGIN_USERNAME_GROUP,
                     key=username,
                     rate=settings.RATE_LIMIT_ADMIN_LOGIN_USERNAME,
                 )
-            )
-        spent = [wait for wait in waits if wait is not None]
-        return max(spent) if spent else None
+        except Throttled as throttled:
+            return max(1, int(throttled.wait or 1))
+        return None
 
     def _too_many_login_attempts(self, request: HttpRequest, wait: int) -> HttpResponse:
         response = TemplateResponse(

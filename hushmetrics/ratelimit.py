@@ -1,4 +1,4 @@
-"""Rate limiting shared by both surfaces and the admin login: client IP, quota, fail-open."""
+"""Rate limiting shared by both surfaces: client IP, quota check, fail-open on cache errors."""
 
 import logging
 
@@ -28,13 +28,14 @@ def client_ip(request: HttpRequest) -> str:
     return forwarded[-proxies]
 
 
-def rate_limit_wait(
+def enforce_rate_limit(
     request: HttpRequest, *, group: str, key: str, rate: str, increment: bool = True
-) -> int | None:
-    """Count this request against `key` in `group`; past `rate` (N/period), the seconds to wait.
+) -> None:
+    """Count this request against `key` in `group`; raise Throttled past `rate` (N/period).
 
-    None while the quota lasts. With `increment=False` it only looks. If the cache cannot be
-    reached the answer is None and the failure is logged: a lead is worth more than a limit.
+    With `increment=False` it only looks: raise if the quota is already spent. If the cache
+    cannot be reached the request goes through and the failure is logged: a lead is worth
+    more than a limit.
     """
     try:
         usage = get_usage(
@@ -42,20 +43,6 @@ def rate_limit_wait(
         )
     except Exception:
         logger.warning("rate limit cache unavailable; letting %s through", group, exc_info=True)
-        return None
+        return
     if usage is not None and usage["should_limit"]:
-        return max(1, usage["time_left"])
-    return None
-
-
-def enforce_rate_limit(
-    request: HttpRequest, *, group: str, key: str, rate: str, increment: bool = True
-) -> None:
-    """Count this request against `key` in `group`; raise Throttled past `rate` (N/period).
-
-    With `increment=False` it only looks: raise if the quota is already spent. If the cache
-    cannot be reached the request goes through and the failure is logged.
-    """
-    wait = rate_limit_wait(request, group=group, key=key, rate=rate, increment=increment)
-    if wait is not None:
-        raise Throttled(wait=wait)
+        raise Throttled(wait=max(1, usage["time_left"]))
