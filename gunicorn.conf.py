@@ -23,6 +23,10 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
 
 accesslog = "-"
+# gunicorn's default format without %(u)s, which decodes `Authorization: Basic` credentials:
+# a client that sends its API key Stripe-style (`curl -u sk_live_…:`) gets a 401, and its key
+# must not land in the access log on the way.
+access_log_format = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Only our own proxy may set X-Forwarded-*; the app decides what to trust (TRUSTED_PROXY_COUNT).

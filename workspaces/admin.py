@@ -19,6 +19,17 @@ from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.services import api_key_issue, api_key_revoke, profile_create, workspace_create
 
 
+class ShownOnce(str):
+    """The issued key, for the one page that shows it; its repr names only the prefix.
+
+    Templates render it as the key, but a dump of the template context — django.template logs
+    the whole context at DEBUG when a variable is missing — never holds the secret.
+    """
+
+    def __repr__(self) -> str:
+        return f"'{self[:16]}…'"
+
+
 @admin.display(description="prefix")
 def display_prefix(api_key: ApiKey) -> str:
     return f"{api_key.display_prefix}…"
@@ -249,7 +260,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "api_key": obj,
-                "plaintext": plaintext,
+                "plaintext": ShownOnce(plaintext),
                 "title": "API key issued",
             },
         )

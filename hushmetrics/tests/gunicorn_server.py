@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -25,23 +25,28 @@ def free_port(ports: range) -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], ports: range, *args: str) -> Iterator[int]:
+def gunicorn(
+    env: dict[str, str], ports: range, *args: str, stdout: Path | None = None
+) -> Iterator[int]:
     """Serve hushmetrics with `env` and extra gunicorn `args`; yields the port once it
-    answers, and stops the server (killing it if it will not stop) afterwards."""
+    answers, and stops the server (killing it if it will not stop) afterwards. The server's
+    stdout (where the app logs) is appended to the file `stdout` if given, else dropped."""
     port = free_port(ports)
-    process = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "hushmetrics.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            *args,
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    sink = stdout.open("ab") if stdout is not None else nullcontext(subprocess.DEVNULL)
+    with sink as output:  # the server holds its own copy of the file
+        process = subprocess.Popen(  # noqa: S603
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "hushmetrics.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                *args,
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.PIPE,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
