@@ -186,6 +186,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=6, help="seconds per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--only", nargs="+", metavar="ENDPOINT", help="measure these (and the baseline) only"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2 * 2 + 1, help="2 cores' worth: 2×2+1")
     args = parser.parse_args()
@@ -251,6 +254,8 @@ def main() -> int:
                 "/api/opt-in/submit", "application/json", as_json(OPTIN_REPLAY), opt_in
             ),
         }
+        if args.only:
+            scripts = {k: v for k, v in scripts.items() if k == "baseline" or k in args.only}
         paths = {}
         for name, script in scripts.items():
             paths[name] = Path(tmp) / (re.sub(r"\W+", "_", name) + ".lua")
