@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from hushmetrics.parsers import MAX_JSON_DEPTH
 from leads.models import Lead
 
 MAX_NAME = Lead._meta.get_field("name").max_length
@@ -221,7 +222,8 @@ def expand_brackets(fields: Mapping[str, Any]) -> dict[str, Any]:
     bracketed = []
     for key, value in fields.items():
         match = BRACKET_KEY.match(key)
-        if match:
+        # A key nested past what a JSON body may nest stays flat, as a key like any other.
+        if match and match.group(2).count("[") < MAX_JSON_DEPTH:
             bracketed.append((key, match, value))
         else:
             result[key] = value
