@@ -4,10 +4,11 @@ Input: the submitted fields (a dict; repeated form keys already a list, uploaded
 their names) and the request headers. Output: a `WebhookSubmission`. No database, no
 request object: everything here is tested with the form builders' real payloads.
 
-The pipeline: strip NULs → nest PHP-style bracket keys (`fields[email][value]`) → unwrap the
-builders that wrap their fields (Typeform, Tally, Webflow, Jotform, Elementor advanced,
-Fluent Forms) into one flat dict → map each field onto the lead (aliases, `utm_*`,
-protected and control fields, everything else to extra_data).
+The pipeline: strip NULs (and lone surrogates) → nest PHP-style bracket keys
+(`fields[email][value]`) → unwrap the builders that wrap their fields (Typeform, Tally,
+Webflow, Jotform, Elementor advanced, Fluent Forms) into one flat dict → map each field
+onto the lead (aliases, `utm_*`, protected and control fields, everything else to
+extra_data).
 """
 
 import hashlib
@@ -96,6 +97,7 @@ ELEMENTOR_AUTO_ID = re.compile(r"^field_[0-9a-f]+$")
 BRACKET_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])+)$")
 JOTFORM_KEY = re.compile(r"^q\d+_(.+)$")
 NON_WORD = re.compile(r"[\W_]+")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class EmptySubmission(Exception):
@@ -132,14 +134,22 @@ def canonical(key: str) -> str:
     return NON_WORD.sub("_", key.casefold()).strip("_")
 
 
-def strip_nul(value: Any) -> Any:
-    """The value with every NUL character removed (PostgreSQL cannot store one), recursively."""
+def strip_nul(value: Any, *, replace_surrogates: bool = False) -> Any:
+    """The value with every NUL character removed (PostgreSQL cannot store one), recursively;
+    with `replace_surrogates`, lone surrogates (a JSON `\\ud800`, which UTF-8 cannot encode)
+    become U+FFFD, as Django does with a form's undecodable bytes."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        value = value.replace("\x00", "")
+        return SURROGATE.sub("\ufffd", value) if replace_surrogates else value
     if isinstance(value, dict):
-        return {strip_nul(str(key)): strip_nul(item) for key, item in value.items()}
+        return {
+            strip_nul(str(key), replace_surrogates=replace_surrogates): strip_nul(
+                item, replace_surrogates=replace_surrogates
+            )
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [strip_nul(item) for item in value]
+        return [strip_nul(item, replace_surrogates=replace_surrogates) for item in value]
     return value
 
 
@@ -472,7 +482,7 @@ def submission_id_from(headers: Mapping[str, str], unwrapped_id: str | None) -> 
 
 def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookSubmission:
     """One delivery's raw fields and headers → the lead to store. Raises EmptySubmission."""
-    unwrapped = unwrap(expand_brackets(strip_nul(dict(fields))))
+    unwrapped = unwrap(expand_brackets(strip_nul(dict(fields), replace_surrogates=True)))
     flat: dict[str, Any] = {}
     for key, value in unwrapped.fields.items():
         if isinstance(value, dict) and ALIASES.get(canonical(key)) == "name":
