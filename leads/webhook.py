@@ -98,6 +98,10 @@ BRACKET_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])+)$")
 JOTFORM_KEY = re.compile(r"^q\d+_(.+)$")
 NON_WORD = re.compile(r"[\W_]+")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A currency mark before an amount ("$ 99", "R$1.500,00") and, read backwards, after it
+# ("99 EUR"): up to three capitals and the symbols or spaces beside them.
+CURRENCY_BEFORE = re.compile(r"[A-Z]{0,3}[^\w\-.,]*")
+CURRENCY_AFTER_REVERSED = re.compile(r"[A-Z]{0,3}[^\w.,]*")
 
 
 class EmptySubmission(Exception):
@@ -177,7 +181,12 @@ def parse_money(raw: Any) -> Decimal | None:
     elif isinstance(raw, str):
         # Currency marks around the number go ("$ 99", "99 EUR", "R$1.500,00"); letters
         # inside it ("1e999", "12abc") make it unparsable rather than a different number.
-        text = re.sub(r"^[A-Z]{0,3}[^\w\-.,]*|[^\w.,]*[A-Z]{0,3}$", "", raw.strip())
+        text = raw.strip()
+        text = text[CURRENCY_BEFORE.match(text).end() :]
+        # Matched on the reversed text, anchored: linear. As a search for `…$` a long
+        # non-word run took quadratic time (one 100 KB value held a worker for minutes).
+        after = CURRENCY_AFTER_REVERSED.match(text[::-1]).end()
+        text = text[: len(text) - after]
         text = re.sub(r"[\s\u00a0']", "", text)
         if not re.fullmatch(r"-?[\d.,]+", text):
             return None
