@@ -29,6 +29,9 @@ accesslog = "-"
 access_log_format = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn refuses a header field past this many bytes with its own HTML 431, before the app
+# can answer in JSON; its default (8190) is below a 10 KB API key, which must get the JSON 401.
+limit_request_field_size = 16384
 # Only our own proxy may set X-Forwarded-*; the app decides what to trust (TRUSTED_PROXY_COUNT).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 

@@ -41,9 +41,14 @@ class StrictChoiceField(CheapCopyField, serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
-class IntegerField(CheapCopyField, serializers.IntegerField):
-    """DRF's IntegerField, cheap to copy."""
-
-
 class ChoiceField(CheapCopyField, serializers.ChoiceField):
     """DRF's ChoiceField, cheap to copy."""
+
+
+class StrictIntegerField(CheapCopyField, serializers.IntegerField):
+    """A JSON number and only a number: "1" or true is a 400 ("invalid"), not 1."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -1,18 +1,15 @@
 """Body parsers for the webhook: form builders send JSON, forms, multipart and JSON as text."""
 
-import codecs
-import json
 import math
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import QueryDict
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, FormParser, JSONParser
+from rest_framework.parsers import BaseParser, FormParser, get_encoding
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+from hushmetrics.parsers import StrictJSONParser, json_loads
 
 
 def _finite_float(text: str) -> float | str:
@@ -23,38 +20,34 @@ def _finite_float(text: str) -> float | str:
 
 
 def _loads(text: str) -> Any:
-    try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+    return json_loads(text, parse_float=_finite_float)
 
 
-class JSONObjectParser(JSONParser):
-    """DRF's JSON parser (strict: no NaN/Infinity), plus: a number out of float range stays
-    text instead of becoming inf, and a nesting bomb is a 400, not a RecursionError (500)."""
+def _looks_like_json(body: str | bytes) -> bool:
+    # A browser percent-encodes `{` and `[` in a form body, so a body that starts with one
+    # is JSON, whatever its label says.
+    return body.lstrip()[:1] in ("{", "[", b"{", b"[")
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            return _loads(codecs.getreader(encoding)(stream).read())
-        except ValueError as error:
-            raise ParseError(f"JSON parse error - {error}") from None
+
+class JSONObjectParser(StrictJSONParser):
+    """The strict JSON parser, plus: a number out of float range stays text instead of
+    becoming inf."""
+
+    parse_float = staticmethod(_finite_float)
 
 
 class LenientFormParser(FormParser):
-    """A form body; a JSON object sent under the form content type (a common plugin
+    """A form body; JSON sent under the form content type (a common plugin
     misconfiguration) is read as JSON instead of becoming one garbled key."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        encoding = get_encoding(parser_context or {})
         raw = stream.read()
-        if raw.lstrip().startswith(b"{"):
+        if _looks_like_json(raw):
             try:
-                data = _loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                data = None
-            if isinstance(data, dict):
-                return data
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+                return _loads(raw.decode("utf-8"))
+            except ValueError as error:  # UnicodeDecodeError included
+                raise ParseError(f"JSON parse error - {error}") from None
         return QueryDict(raw, encoding=encoding)
 
 
@@ -72,13 +65,17 @@ class PlainTextParser(BaseParser):
         try:
             return _loads(text)
         except ValueError as error:
-            if text.lstrip().startswith(("{", "[")):
+            if _looks_like_json(text):
                 raise ParseError(f"JSON parse error - {error}") from None
+        pairs = [line.partition("=") for line in text.splitlines()]
+        pairs = [(key, value) for key, sep, value in pairs if sep and key]
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        if limit is not None and len(pairs) > limit:
+            # The same cap as a form body's (a 413): a form is a form, however it is encoded.
+            raise TooManyFieldsSent(f"more than {limit} fields")
         form = QueryDict(mutable=True)
-        for line in text.splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key:
-                form.appendlist(key, value)
+        for key, value in pairs:
+            form.appendlist(key, value)
         if text.strip() and not form:
             raise ParseError("text/plain body is neither JSON nor key=value lines")
         return form

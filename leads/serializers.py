@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from hushmetrics.serializers import CheapCopyField, StrictCharField, StrictChoiceField
 from leads.models import Lead
@@ -29,6 +30,25 @@ class StrictDecimalField(CheapCopyField, serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class JSONObjectField(serializers.DictField):
+    """A JSON object stored as is; a lone surrogate (`\\ud800`) anywhere in it is a 400, as in
+    a string field, since no JSON column can store one."""
+
+    def to_internal_value(self, data: Any) -> dict[Any, Any]:
+        value = super().to_internal_value(data)
+        stack: list[Any] = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, str):
+                ProhibitSurrogateCharactersValidator()(node)
+            elif isinstance(node, dict):
+                stack.extend(node)
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return value
+
+
 class LeadCreateInputSerializer(serializers.Serializer):
     """A.1's body. Strict: unknown keys, wrong types and unknown enum values are 400s."""
 
@@ -42,8 +62,8 @@ class LeadCreateInputSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, min_value=0, required=False, default=Decimal("0.00")
     )
     created_by = StrictUUIDField(required=False, allow_null=True, default=None)
-    utm = serializers.DictField(required=False, allow_null=True, default=None)
-    extra_data = serializers.DictField(required=False, allow_null=True, default=None)
+    utm = JSONObjectField(required=False, allow_null=True, default=None)
+    extra_data = JSONObjectField(required=False, allow_null=True, default=None)
     page_url = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=2048, default=None
     )

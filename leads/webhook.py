@@ -4,10 +4,11 @@ Input: the submitted fields (a dict; repeated form keys already a list, uploaded
 their names) and the request headers. Output: a `WebhookSubmission`. No database, no
 request object: everything here is tested with the form builders' real payloads.
 
-The pipeline: strip NULs → nest PHP-style bracket keys (`fields[email][value]`) → unwrap the
-builders that wrap their fields (Typeform, Tally, Webflow, Jotform, Elementor advanced,
-Fluent Forms) into one flat dict → map each field onto the lead (aliases, `utm_*`,
-protected and control fields, everything else to extra_data).
+The pipeline: strip NULs (and lone surrogates) → nest PHP-style bracket keys
+(`fields[email][value]`) → unwrap the builders that wrap their fields (Typeform, Tally,
+Webflow, Jotform, Elementor advanced, Fluent Forms) into one flat dict → map each field
+onto the lead (aliases, `utm_*`, protected and control fields, everything else to
+extra_data).
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from hushmetrics.parsers import MAX_JSON_DEPTH
 from leads.models import Lead
 
 MAX_NAME = Lead._meta.get_field("name").max_length
@@ -95,6 +97,11 @@ ELEMENTOR_AUTO_ID = re.compile(r"^field_[0-9a-f]+$")
 BRACKET_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])+)$")
 JOTFORM_KEY = re.compile(r"^q\d+_(.+)$")
 NON_WORD = re.compile(r"[\W_]+")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A currency mark before an amount ("$ 99", "R$1.500,00") and, read backwards, after it
+# ("99 EUR"): up to three capitals and the symbols or spaces beside them.
+CURRENCY_BEFORE = re.compile(r"[A-Z]{0,3}[^\w\-.,]*")
+CURRENCY_AFTER_REVERSED = re.compile(r"[A-Z]{0,3}[^\w.,]*")
 
 
 class EmptySubmission(Exception):
@@ -131,14 +138,22 @@ def canonical(key: str) -> str:
     return NON_WORD.sub("_", key.casefold()).strip("_")
 
 
-def strip_nul(value: Any) -> Any:
-    """The value with every NUL character removed (PostgreSQL cannot store one), recursively."""
+def strip_nul(value: Any, *, replace_surrogates: bool = False) -> Any:
+    """The value with every NUL character removed (PostgreSQL cannot store one), recursively;
+    with `replace_surrogates`, lone surrogates (a JSON `\\ud800`, which UTF-8 cannot encode)
+    become U+FFFD, as Django does with a form's undecodable bytes."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        value = value.replace("\x00", "")
+        return SURROGATE.sub("\ufffd", value) if replace_surrogates else value
     if isinstance(value, dict):
-        return {strip_nul(str(key)): strip_nul(item) for key, item in value.items()}
+        return {
+            strip_nul(str(key), replace_surrogates=replace_surrogates): strip_nul(
+                item, replace_surrogates=replace_surrogates
+            )
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [strip_nul(item) for item in value]
+        return [strip_nul(item, replace_surrogates=replace_surrogates) for item in value]
     return value
 
 
@@ -166,7 +181,12 @@ def parse_money(raw: Any) -> Decimal | None:
     elif isinstance(raw, str):
         # Currency marks around the number go ("$ 99", "99 EUR", "R$1.500,00"); letters
         # inside it ("1e999", "12abc") make it unparsable rather than a different number.
-        text = re.sub(r"^[A-Z]{0,3}[^\w\-.,]*|[^\w.,]*[A-Z]{0,3}$", "", raw.strip())
+        text = raw.strip()
+        text = text[CURRENCY_BEFORE.match(text).end() :]
+        # Matched on the reversed text, anchored: linear. As a search for `…$` a long
+        # non-word run took quadratic time (one 100 KB value held a worker for minutes).
+        after = CURRENCY_AFTER_REVERSED.match(text[::-1]).end()
+        text = text[: len(text) - after]
         text = re.sub(r"[\s\u00a0']", "", text)
         if not re.fullmatch(r"-?[\d.,]+", text):
             return None
@@ -221,7 +241,8 @@ def expand_brackets(fields: Mapping[str, Any]) -> dict[str, Any]:
     bracketed = []
     for key, value in fields.items():
         match = BRACKET_KEY.match(key)
-        if match:
+        # A key nested past what a JSON body may nest stays flat, as a key like any other.
+        if match and match.group(2).count("[") < MAX_JSON_DEPTH:
             bracketed.append((key, match, value))
         else:
             result[key] = value
@@ -470,7 +491,7 @@ def submission_id_from(headers: Mapping[str, str], unwrapped_id: str | None) -> 
 
 def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookSubmission:
     """One delivery's raw fields and headers → the lead to store. Raises EmptySubmission."""
-    unwrapped = unwrap(expand_brackets(strip_nul(dict(fields))))
+    unwrapped = unwrap(expand_brackets(strip_nul(dict(fields), replace_surrogates=True)))
     flat: dict[str, Any] = {}
     for key, value in unwrapped.fields.items():
         if isinstance(value, dict) and ALIASES.get(canonical(key)) == "name":

@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from hushmetrics.serializers import ChoiceField, IntegerField, StrictCharField
+from hushmetrics.serializers import ChoiceField, StrictCharField, StrictIntegerField
 from leads.models import Lead
 from optin.models import OptIn, QuestionAnswer
 from optin.services import TRAFFIC_FIELDS
@@ -107,7 +107,7 @@ class QuestionAnswerSerializer(StrictSerializer):
 
     question = text("question", max_length=_max_length(QuestionAnswer, "question"), required=True)
     answer = text("answer", max_length=_max_length(QuestionAnswer, "answer"))
-    position = IntegerField(
+    position = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=0,

@@ -1,0 +1,76 @@
+"""JSON bodies for both surfaces: strict, bounded, and a 400 (never a 500) when malformed."""
+
+import codecs
+import json
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser, get_encoding
+
+# No form builder or partner nests anywhere near this deep (Typeform's answers are at 4).
+# The limit keeps every recursive step after parsing (NUL stripping, bracket keys, the
+# JSON column, the response) far from Python's recursion limit.
+MAX_JSON_DEPTH = 100
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259 leaves a repeated name's meaning open; keeping either copy would silently
+    # drop the other, so the body is refused instead.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"duplicate key {repeated!r}")
+    return obj
+
+
+def _check_depth(value: Any) -> None:
+    """ValueError when objects/arrays nest past MAX_JSON_DEPTH (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError("nested too deeply")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def json_loads(text: str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
+    """Parse strict JSON; ValueError for NaN/Infinity, a duplicate key or too deep a nesting."""
+    try:
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=parse_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    _check_depth(value)
+    return value
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser (text charsets only, no NaN/Infinity), plus: a duplicate key or a
+    nesting past MAX_JSON_DEPTH is a 400, never a silently dropped value or a RecursionError."""
+
+    # A subclass may read floats its own way (as a staticmethod); None is json's float().
+    parse_float: Callable[[str], Any] | None = None
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        encoding = get_encoding(parser_context or {})
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+            return json_loads(text, parse_float=self.parse_float)
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from None
