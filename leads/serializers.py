@@ -30,9 +30,10 @@ class StrictDecimalField(CheapCopyField, serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-class JSONObjectField(serializers.DictField):
+class JSONObjectField(CheapCopyField, serializers.DictField):
     """A JSON object stored as is; a lone surrogate (`\\ud800`) anywhere in it is a 400, as in
-    a string field, since no JSON column can store one."""
+    a string field, since no JSON column can store one. Its copies share the declared
+    field's child, which validates nothing and keeps no state."""
 
     def to_internal_value(self, data: Any) -> dict[Any, Any]:
         value = super().to_internal_value(data)
