@@ -129,7 +129,6 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DB_POOL", True):
         # psycopg 3's pool, one per process; `timeout` is how long a request waits for a
         # connection before it gets a 503 (kept well under gunicorn's worker timeout).
-        # Django adds the pool's health check (check_connection) itself.
         _db["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 1),
             "max_size": env_int("DB_POOL_MAX_SIZE", 8),
@@ -137,6 +136,10 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
             "max_lifetime": 1800,
         }
         _db["CONN_MAX_AGE"] = 0
+        # Django gives the pool its health check (check_connection) only with this on.
+        # Without it, connections that sat idle through a database restart are handed out
+        # dead afterwards, and each costs a request its 503.
+        _db["CONN_HEALTH_CHECKS"] = True
     else:
         _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True
