@@ -1,18 +1,23 @@
 """The database going away under the pooled production configuration (bench/faults.py runs
 the same faults against gunicorn; these are the parts a test can reproduce)."""
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 import uuid
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.backends.postgresql.base import DatabaseWrapper
 from rest_framework.test import APIClient
 
-from hushmetrics.tests.gunicorn_server import PROJECT
+from hushmetrics.tests.gunicorn_server import PROJECT, free_port
 from leads.models import Lead
 from optin.models import OptIn
 
@@ -112,3 +117,87 @@ def test_pooled_connections_killed_while_idle_are_replaced_not_served(workspace,
     assert (lead.status_code, opt_in.status_code) == (201, 201), (lead.json(), opt_in.json())
     assert Lead.objects.count() == 3
     assert OptIn.objects.count() == 1
+
+
+class TcpProxy:
+    """127.0.0.1:`port` forwarded to `upstream`, which `down()` takes away the way a stopped
+    server goes: open connections are cut, new ones refused, until `up()`."""
+
+    def __init__(self, port: int, upstream: tuple[str, int]) -> None:
+        self.port = port
+        self.upstream = upstream
+        self.listener: socket.socket | None = None
+        self.open: list[socket.socket] = []
+
+    def up(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def down(self) -> None:
+        # shutdown() wakes the thread blocked in accept(); close() alone would not.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for sock in self.open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self.open += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_RDWR)
+
+
+def _select_one(database: DatabaseWrapper) -> bool:
+    try:
+        with database.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except OperationalError:
+        return False
+    finally:
+        database.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_pool_reconnects_within_seconds_of_a_long_outages_end():
+    # psycopg retries a lost connection with doubling delays (1, 2, 4, 8 s…); unless the
+    # pool gives a retry up soon, the next attempt after an 8 s outage comes ~7 s late.
+    upstream = (connection.settings_dict["HOST"], int(connection.settings_dict["PORT"]))
+    proxy = TcpProxy(free_port(range(19390, 19400)), upstream)
+    # Django's own pool, built from our settings, for a database behind the proxy.
+    database = DatabaseWrapper({**connection.settings_dict, "PORT": proxy.port}, "faults-proxy")
+    proxy.up()
+    try:
+        assert _select_one(database)
+        proxy.down()
+        down_until = time.monotonic() + 8
+        while time.monotonic() < down_until:
+            assert not _select_one(database)
+        proxy.up()
+        back = time.monotonic()
+        while not _select_one(database):
+            assert time.monotonic() - back < 15
+        recovered_after = time.monotonic() - back
+    finally:
+        database.close_pool()
+        proxy.down()
+
+    assert recovered_after <= 3, f"{recovered_after:.1f} s"
