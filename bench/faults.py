@@ -754,9 +754,14 @@ def report(args, scenarios: list[Scenario], results: list[Result], data: dict[st
                 every is not None and every <= RECOVERY_LIMIT and last_failure <= RECOVERY_LIMIT
             )
             shown = "never" if every is None else f"{every:.2f} s"
+            late = sum(1 for r in mine if not r.ok and r.started >= scenario.back)
             scenario.notes.append(
-                f"every endpoint answered 2xx again {shown} after PostgreSQL was back; the "
-                f"last failing request started {last_failure:.2f} s after"
+                f"every endpoint answered 2xx again {shown} after PostgreSQL was back; "
+                + (
+                    f"{late} requests started later failed, the last {last_failure:.2f} s after"
+                    if late
+                    else "no request started after its return failed"
+                )
             )
         if scenario.kind == "shutdown":
             # In flight when the signal came: answered. Connections made after it are refused,
