@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve bench test lint fmt clean
+.PHONY: run serve bench faults test lint fmt clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ serve: $(BIN)/.installed
 bench: $(BIN)/.installed
 	@command -v wrk >/dev/null || { echo "make bench: install wrk (apt-get install wrk)" >&2; exit 1; }
 	$(BIN)/python bench/load_bench.py $(BENCH_ARGS)
+
+# Outages under load (PostgreSQL, Redis, gunicorn signals) on servers of its own: see RELIABILITY.md.
+faults: $(BIN)/.installed
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
 test: $(BIN)/.installed .secret_key
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -130,14 +130,24 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("DB_POOL", True):
         # psycopg 3's pool, one per process; `timeout` is how long a request waits for a
         # connection before it gets a 503 (kept well under gunicorn's worker timeout).
-        # Django adds the pool's health check (check_connection) itself.
+        _pool_timeout = env_int("DB_POOL_TIMEOUT", 5)
         _db["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN_SIZE", 1),
             "max_size": env_int("DB_POOL_MAX_SIZE", 8),
-            "timeout": env_int("DB_POOL_TIMEOUT", 5),
+            "timeout": _pool_timeout,
             "max_lifetime": 1800,
+            # The pool retries a lost connection with doubling delays (1, 2, 4, 8 s…) for
+            # reconnect_timeout (5 min by default): after a long outage its next attempt could
+            # come minutes after the database is back. Giving up as soon as the request that
+            # asked has had its 503 lets the next request start afresh, so the pool reconnects
+            # within about 2 s of the database's return, however long it was down.
+            "reconnect_timeout": _pool_timeout,
         }
         _db["CONN_MAX_AGE"] = 0
+        # Django gives the pool its health check (check_connection) only with this on.
+        # Without it, connections that sat idle through a database restart are handed out
+        # dead afterwards, and each costs a request its 503.
+        _db["CONN_HEALTH_CHECKS"] = True
     else:
         _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True
