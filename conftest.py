@@ -1,10 +1,32 @@
 """Fixtures shared by every app's tests."""
 
+import os
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from leads.tests.factories import LeadFactory
 from workspaces.tests.factories import ApiKeyFactory, ProfileFactory, WorkspaceFactory
+
+# Property tests (Hypothesis, schemathesis) are bounded so the suite's time is: `dev` explores
+# fresh examples on each run; `ci` (CI=true, or HYPOTHESIS_PROFILE=ci) is derandomized, so a
+# run is reproducible. Neither writes an example database into the work tree.
+hypothesis_settings.register_profile(
+    "dev",
+    max_examples=200,
+    deadline=timedelta(seconds=2),  # 2 shared cores: generous, still catches a pathological case
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "ci", hypothesis_settings.get_profile("dev"), derandomize=True, print_blob=True
+)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

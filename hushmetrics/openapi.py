@@ -54,3 +54,20 @@ def strip_trailing_slashes(result: dict, generator: object, request: object, pub
     """Postprocessing hook: document `/v1/create-lead`, not the `/?` of its URL pattern."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
     return result
+
+
+# Request bodies of the strict serializers: a field they do not define is a 400 (A.1, B).
+STRICT_REQUESTS = (
+    "LeadCreateInputRequest",
+    "OptInSubmitRequest",
+    "QuestionAnswerRequest",
+    "TrafficRequest",
+)
+
+
+def strict_request_bodies(result: dict, generator: object, request: object, public: bool) -> dict:
+    """Postprocessing hook: say `additionalProperties: false` where an unknown field is a 400."""
+    schemas = result["components"]["schemas"]
+    for name in STRICT_REQUESTS:
+        schemas[name]["additionalProperties"] = False
+    return result

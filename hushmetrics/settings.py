@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hushmetrics.openapi.strip_trailing_slashes",
+        "leads.schema.refine_lead_schema",
+        "hushmetrics.openapi.strict_request_bodies",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ErrorStatusEnum": ["error"],

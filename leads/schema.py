@@ -7,6 +7,7 @@ from rest_framework import serializers
 from hushmetrics.openapi import LEAD_API_ERROR, error_responses
 from leads.models import Lead
 from leads.serializers import LeadCreateInputSerializer
+from leads.webhook import MAX_VALUE
 
 WORKSPACE = "6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e6f7"
 
@@ -111,7 +112,16 @@ CREATE_LEAD_SCHEMA = {
     "tags": ["Leads"],
 }
 
-_FORM = {"type": "object", "additionalProperties": True}
+# A body with no fields at all is a 400 (A.2); control fields (`_…`) alone count as none.
+_JSON = {"type": "object", "additionalProperties": True, "minProperties": 1}
+# A form carries strings, a repeated key a list of them (files arrive as their names).
+_FORM = {
+    "type": "object",
+    "additionalProperties": {
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+    },
+    "minProperties": 1,
+}
 WEBHOOK_SCHEMA = {
     "summary": "Universal form webhook",
     "description": (
@@ -126,10 +136,10 @@ WEBHOOK_SCHEMA = {
         OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER),
     ],
     "request": {
-        "application/json": _FORM,
+        "application/json": _JSON,
         "application/x-www-form-urlencoded": _FORM,
         "multipart/form-data": _FORM,
-        "text/plain": _FORM,
+        "text/plain": _JSON,
     },
     "examples": [OpenApiExample("JSON (Framer, custom)", value=WEBHOOK_REQUEST, request_only=True)],
     "responses": {
@@ -147,3 +157,14 @@ WEBHOOK_SCHEMA = {
     "auth": [{"ApiKey": []}, {}],
     "tags": ["Leads"],
 }
+
+
+def refine_lead_schema(result: dict, generator: object, request: object, public: bool) -> dict:
+    """Postprocessing hook for what drf-spectacular cannot infer: `value` is money with 2
+    places (a DecimalField(14, 2): more places, or 10^12 and up, are a 400), and the webhook
+    needs a body (one with no fields is a 400)."""
+    value = result["components"]["schemas"]["LeadCreateInputRequest"]["properties"]["value"]
+    value.pop("exclusiveMaximum", None)
+    value.update(maximum=float(MAX_VALUE), multipleOf=0.01)
+    result["paths"]["/v1/webhook/{workspace_id}"]["post"]["requestBody"]["required"] = True
+    return result

@@ -138,20 +138,38 @@ def canonical(key: str) -> str:
     return NON_WORD.sub("_", key.casefold()).strip("_")
 
 
+def keep(target: dict[str, Any], key: str, value: Any) -> None:
+    """Put `value` under `key`, never overwriting: a taken key keeps both values as a list,
+    as a repeated form key does (an equal value is not repeated)."""
+    if key not in target:
+        target[key] = value
+    elif target[key] != value:
+        existing = target[key]
+        target[key] = [
+            *(existing if isinstance(existing, list) else [existing]),
+            *(value if isinstance(value, list) else [value]),
+        ]
+
+
 def strip_nul(value: Any, *, replace_surrogates: bool = False) -> Any:
     """The value with every NUL character removed (PostgreSQL cannot store one), recursively;
     with `replace_surrogates`, lone surrogates (a JSON `\\ud800`, which UTF-8 cannot encode)
-    become U+FFFD, as Django does with a form's undecodable bytes."""
+    become U+FFFD, as Django does with a form's undecodable bytes.
+
+    Two keys that differ only by NULs become one repeated key: both values are kept.
+    """
     if isinstance(value, str):
         value = value.replace("\x00", "")
         return SURROGATE.sub("\ufffd", value) if replace_surrogates else value
     if isinstance(value, dict):
-        return {
-            strip_nul(str(key), replace_surrogates=replace_surrogates): strip_nul(
-                item, replace_surrogates=replace_surrogates
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            keep(
+                result,
+                strip_nul(str(key), replace_surrogates=replace_surrogates),
+                strip_nul(item, replace_surrogates=replace_surrogates),
             )
-            for key, item in value.items()
-        }
+        return result
     if isinstance(value, list | tuple):
         return [strip_nul(item, replace_surrogates=replace_surrogates) for item in value]
     return value
@@ -302,7 +320,7 @@ def _unwrap_typeform(body: dict[str, Any]) -> _Unwrapped:
         if kind in ("email", "phone_number"):
             typed[str(key)] = "email" if kind == "email" else "phone"
     for key, value in (response.get("hidden") or {}).items():
-        fields.setdefault(str(key), value)
+        keep(fields, str(key), value)
     if response.get("form_id"):
         fields.setdefault("form_id", response["form_id"])
     if definition.get("title"):
@@ -349,6 +367,9 @@ def _unwrap_tally(body: dict[str, Any]) -> _Unwrapped:
 def _unwrap_webflow(body: dict[str, Any]) -> _Unwrapped:
     payload = body["payload"]
     fields = {str(key): value for key, value in payload["data"].items()}
+    for key, value in body.items():
+        if key not in ("triggerType", "payload"):
+            keep(fields, key, value)
     if payload.get("name"):
         fields.setdefault("form_name", payload["name"])
     if payload.get("formId"):
@@ -357,22 +378,22 @@ def _unwrap_webflow(body: dict[str, Any]) -> _Unwrapped:
 
 
 def _unwrap_jotform(body: dict[str, Any]) -> _Unwrapped:
-    fields = {
-        key: value
-        for key, value in body.items()
-        if key not in ("rawRequest", "pretty", "submissionID")
-    }
     try:
         raw = json.loads(body["rawRequest"])
     except (TypeError, ValueError, RecursionError):
         raw = None
-    if isinstance(raw, dict):
-        for key, value in raw.items():
-            match = JOTFORM_KEY.match(str(key))
-            if match:  # q3_name → name; the rest of rawRequest is Jotform's bookkeeping
-                fields[match.group(1)] = value
-    else:  # unreadable: keep it rather than lose the submission
-        fields["rawRequest"] = body["rawRequest"]
+    # q3_name → name; the rest of rawRequest is Jotform's bookkeeping.
+    answers = {
+        match.group(1): value
+        for key, value in (raw.items() if isinstance(raw, dict) else ())
+        if (match := JOTFORM_KEY.match(str(key)))
+    }
+    # `pretty` repeats the answers: both it and rawRequest go once the answers are read, and
+    # are kept when they cannot be, rather than lose the submission.
+    consumed = ("rawRequest", "pretty", "submissionID") if answers else ("submissionID",)
+    fields = {key: value for key, value in body.items() if key not in consumed}
+    for key, value in answers.items():
+        keep(fields, key, value)
     return _Unwrapped(fields, _namespaced("jotform", body.get("submissionID")))
 
 
@@ -389,13 +410,13 @@ def _unwrap_elementor(body: dict[str, Any]) -> _Unwrapped:
         if key == "page_url":
             page_url = as_text(value) or None
         else:
-            fields.setdefault(str(key), value)
+            keep(fields, str(key), value)
     form = body.get("form") if isinstance(body.get("form"), dict) else {}
     for key, value in form.items():
-        fields.setdefault(f"form_{key}", value)
+        keep(fields, f"form_{key}", value)
     for key, value in body.items():
-        if key not in ("fields", "meta", "form"):
-            fields.setdefault(key, value)
+        if key != "fields" and not (key in ("meta", "form") and isinstance(value, dict)):
+            keep(fields, key, value)
     return _Unwrapped(fields, page_url=page_url)
 
 
@@ -413,7 +434,12 @@ def _is_dict(value: Any) -> bool:
 
 def unwrap(body: dict[str, Any]) -> _Unwrapped:
     """The builder's fields as one flat dict, with its submission id and page URL if any."""
-    if _is_dict(body.get("form_response")):
+    response = body.get("form_response")
+    answers = response.get("answers") if _is_dict(response) else None
+    if _is_dict(response) and (
+        (isinstance(answers, list) and answers and all(_is_dict(item) for item in answers))
+        or body.get("event_type") == "form_response"
+    ):
         return _unwrap_typeform(body)
     data = body.get("data")
     if _is_dict(data) and isinstance(data.get("fields"), list) and "eventId" in body:
@@ -471,13 +497,20 @@ def redirect_target(controls: Mapping[str, Any], headers: Mapping[str, str]) -> 
 
 
 def _flatten_name_dict(key: str, value: dict[str, Any], out: dict[str, Any]) -> None:
-    """`names: {first_name, last_name}` (Fluent) or `name: {first, last}` (Jotform) as parts."""
+    """`names: {first_name, last_name}` (Fluent) or `name: {first, last}` (Jotform) as parts.
+
+    A part whose role a posted field already fills stays under `<key>_<part>`.
+    """
     for part, item in value.items():
         role = ALIASES.get(canonical(str(part)))
-        if role in ("first_name", "last_name", "middle_name"):
-            out.setdefault(role, item)
+        if role in ("first_name", "last_name", "middle_name") and role not in out:
+            out[role] = item
         else:
-            out.setdefault(f"{key}_{part}", item)
+            keep(out, f"{key}_{part}", item)
+
+
+def _is_name_dict(key: str, value: Any) -> bool:
+    return isinstance(value, dict) and ALIASES.get(canonical(key)) == "name"
 
 
 def submission_id_from(headers: Mapping[str, str], unwrapped_id: str | None) -> str | None:
@@ -492,12 +525,10 @@ def submission_id_from(headers: Mapping[str, str], unwrapped_id: str | None) -> 
 def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookSubmission:
     """One delivery's raw fields and headers → the lead to store. Raises EmptySubmission."""
     unwrapped = unwrap(expand_brackets(strip_nul(dict(fields), replace_surrogates=True)))
-    flat: dict[str, Any] = {}
+    flat = {key: value for key, value in unwrapped.fields.items() if not _is_name_dict(key, value)}
     for key, value in unwrapped.fields.items():
-        if isinstance(value, dict) and ALIASES.get(canonical(key)) == "name":
+        if _is_name_dict(key, value):
             _flatten_name_dict(key, value, flat)
-        else:
-            flat[key] = value
 
     controls: dict[str, Any] = {}
     found: dict[str, tuple[str, Any]] = {}  # lead field → (posted key, raw value)
@@ -510,32 +541,43 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
         name = canonical(key)
         role = ALIASES.get(name) or unwrapped.typed.get(key)
         if name in PROTECTED:
-            extra[key] = value
+            keep(extra, key, value)
         elif name == "utm" and isinstance(value, dict):
+            repeated: dict[str, Any] = {}  # second spellings of utm fields already filled
             for utm_key, utm_value in value.items():
                 utm_name = canonical(str(utm_key))
                 utm_name = utm_name if utm_name.startswith("utm_") else f"utm_{utm_name}"
-                if text := as_text(utm_value):
-                    utm.setdefault(utm_name, text)
+                if not (text := as_text(utm_value)):
+                    continue
+                if utm_name in utm:
+                    repeated[str(utm_key)] = utm_value
+                else:
+                    utm[utm_name] = text
+            if repeated:
+                keep(extra, key, repeated)
         elif name == "extra_data" and isinstance(value, dict):
             for extra_key, extra_value in value.items():
-                extra.setdefault(extra_key, extra_value)
+                keep(extra, extra_key, extra_value)
         elif name.startswith("utm_"):
-            if text := as_text(value):
-                utm.setdefault(name, text)
+            if not (text := as_text(value)):
+                continue
+            if name in utm:
+                keep(extra, key, value)
+            else:
+                utm[name] = text
         elif role in ("first_name", "last_name", "middle_name"):
-            extra[key] = value  # parts are kept; the name is composed below
+            keep(extra, key, value)  # parts are kept; the name is composed below
             if role not in found and as_text(value):
                 found[role] = (key, value)
         elif role:
             if not as_text(value):
                 continue  # an empty known field: nothing to keep
             if role in found:
-                extra[key] = value  # a second spelling of a field already filled
+                keep(extra, key, value)  # a second spelling of a field already filled
             else:
                 found[role] = (key, value)
         else:
-            extra[key] = value
+            keep(extra, key, value)
     if not any(not key.startswith("_") for key in flat):
         raise EmptySubmission
 
@@ -545,7 +587,7 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
         key, raw = found[role]
         text = as_text(raw)
         if len(text) > limit or isinstance(raw, dict):
-            extra.setdefault(key, raw)  # kept whole; the column gets what fits
+            keep(extra, key, raw)  # kept whole; the column gets what fits
             return text[:limit]
         return text
 
@@ -569,21 +611,22 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
         if candidate in Lead.Source.values:
             source = candidate
         else:
-            extra[key] = raw
+            keep(extra, key, raw)
 
     value = Decimal("0.00")
     if "value" in found:
         key, raw = found["value"]
         parsed = parse_money(raw)
         if parsed is None:
-            extra[key] = raw
+            keep(extra, key, raw)
         else:
             value = parsed
 
     page_url = as_text(found["page_url"][1]) if "page_url" in found else ""
     page_url = page_url or unwrapped.page_url or _header(headers, "referer")
     if len(page_url) > MAX_PAGE_URL:
-        extra.setdefault(found["page_url"][0] if "page_url" in found else "page_url", page_url)
+        # Kept whole: the posted value itself when the body gave it, else the header's.
+        keep(extra, *found.get("page_url", ("page_url", page_url)))
         page_url = ""
 
     honeypot = any(as_text(controls.get(key)) for key in HONEYPOTS)

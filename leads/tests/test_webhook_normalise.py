@@ -441,3 +441,41 @@ def test_jotform_phone_object_becomes_the_phone():
     submission = normalise({"submissionID": "9", "rawRequest": raw}, {})
     assert submission.name == "N P"
     assert submission.phone == "(555) 123-4567"
+
+
+# --- nothing is dropped (found by the property tests in test_webhook_properties.py) ---------
+
+
+@pytest.mark.parametrize(
+    ("fields", "extra_data"),
+    [
+        # names that differ only by NULs are one repeated key
+        ({"a": "1", "a\x00": "2"}, {"a": ["1", "2"]}),
+        # an extra_data object's key that a posted field also uses keeps both values
+        ({"extra_data[source]": "x", "source": "Facebook"}, {"source": ["x", "Facebook"]}),
+        # a second spelling of a utm field, plain or inside a utm object
+        ({"utm_source": "a", "UTM Source": "b"}, {"UTM Source": "b"}),
+        ({"utm_source": "a", "utm[source]": "b"}, {"utm": {"source": "b"}}),
+        # a name part that a posted field already fills
+        (
+            {"names[first_name]": "A", "first_name": "B"},
+            {"first_name": "B", "names_first_name": "A"},
+        ),
+        # Jotform: an unreadable rawRequest keeps `pretty`, the only readable copy of the answers
+        ({"rawRequest": "{x", "pretty": "Name:Ana"}, {"rawRequest": "{x", "pretty": "Name:Ana"}),
+        ({"rawRequest": "{}", "submissionID": "1"}, {"rawRequest": "{}"}),
+        # Elementor: a top-level field that is not its `meta`/`form` object
+        ({"meta": "m", "fields[email][value]": "a@example.com"}, {"meta": "m"}),
+        # Webflow: fields beside `payload`
+        ({"payload[data][email]": "a@example.com", "note": "n"}, {"note": "n"}),
+        # a `form_response` that is not Typeform's (no answers) is a plain nested field
+        ({"form_response[x]": "y"}, {"form_response": {"x": "y"}}),
+    ],
+)
+def test_colliding_and_builder_shaped_fields_are_all_kept(fields, extra_data):
+    assert normalise(fields, {}).extra_data == extra_data
+
+
+def test_a_top_level_field_beside_elementors_fields_is_kept():
+    submission = normalise({"name": "Top", "fields[name][value]": "Ana"}, {})
+    assert submission.name == "Ana, Top"  # one field posted twice: both values, as repeated keys
