@@ -1,5 +1,6 @@
 """Writes for workspaces, profiles and API keys."""
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -114,11 +115,11 @@ def api_key_verify(*, key: str) -> ApiKey | None:
         and key.startswith(KEY_PREFIX)
         and all(char in KEY_ALPHABET for char in key[len(KEY_PREFIX) :])
     )
-    api_key = (
-        ApiKey.objects.select_related("workspace").filter(prefix=public).first()
-        if well_formed
-        else None
-    )
+    api_key = None
+    if well_formed:
+        # get(), not first(): the prefix is unique, and first() would compile an ORDER BY.
+        with contextlib.suppress(ApiKey.DoesNotExist):
+            api_key = ApiKey.objects.select_related("workspace").get(prefix=public)
     expected = api_key.secret_hash if api_key is not None else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(key), expected)
     if not (well_formed and api_key is not None and matches):
