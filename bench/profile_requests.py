@@ -115,7 +115,7 @@ def profile(args: argparse.Namespace) -> int:
     keyed = {"HTTP_X_API_KEY": key}
     form = "name=John+Smith&email=john%40example.com&source=website&utm_source=google"
     cases = {
-        "baseline": ("/bench/baseline", "application/json", {"workspace_id": ws, "name": "B"}, {}),
+        "baseline": ("/bench/baseline", "application/json", CREATE_LEAD | {"workspace_id": ws}, {}),
         "create-lead": (
             "/v1/create-lead",
             "application/json",
