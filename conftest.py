@@ -31,9 +31,10 @@ hypothesis_settings.load_profile(
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgres` (real concurrency) run only when DATABASE_URL is PostgreSQL."""
-    from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI runs it)")
     for item in items:

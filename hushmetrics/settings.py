@@ -146,8 +146,10 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         _db["CONN_MAX_AGE"] = 0
         # Django gives the pool its health check (check_connection) only with this on.
         # Without it, connections that sat idle through a database restart are handed out
-        # dead afterwards, and each costs a request its 503.
+        # dead afterwards, and each costs a request its 503. Our backend makes the first
+        # failed check clear out every dead idle connection at once (hushmetrics/postgresql).
         _db["CONN_HEALTH_CHECKS"] = True
+        _db["ENGINE"] = "hushmetrics.postgresql"
     else:
         _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True
