@@ -26,8 +26,10 @@ class HushmetricsAdminSite(admin.AdminSite):
     @method_decorator(never_cache)
     @login_not_required
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
-        """Every POST counts against the client IP and the username it names; past either
-        limit the attempt is refused with a 429 page before any password is checked.
+        """Every POST counts against the client IP, and against the username it names from
+        that IP; past either limit the attempt is refused with a 429 page before any password
+        is checked. The username's count is per IP so that nobody can lock a member of staff
+        out of the back office by posting their name from elsewhere.
 
         Successful attempts count too: the check is made before the password hash, so a burst
         of parallel guesses cannot slip past a count that is only taken after each failure.
@@ -58,7 +60,7 @@ class HushmetricsAdminSite(admin.AdminSite):
                 enforce_rate_limit(
                     request,
                     group=LOGIN_USERNAME_GROUP,
-                    key=username,
+                    key=f"{username}@{client_ip(request)}",
                     rate=settings.RATE_LIMIT_ADMIN_LOGIN_USERNAME,
                 )
         except Throttled as throttled:

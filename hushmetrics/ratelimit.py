@@ -1,5 +1,6 @@
 """Rate limiting shared by both surfaces: client IP, quota check, fail-open on cache errors."""
 
+import hashlib
 import logging
 import math
 import time
@@ -42,11 +43,14 @@ def enforce_rate_limit(
     worth more than a limit.
     """
     cache = caches[settings.RATELIMIT_USE_CACHE]
-    spent_key = f"rl-spent:{group}:{key}"
+    # Hashed, as django-ratelimit's own keys are: `key` may be long client input (a username).
+    spent_key = "rl-spent:" + hashlib.sha256(f"{group}:{key}".encode()).hexdigest()
     try:
         if not increment:
+            # The marker expires with the window (its cache timeout), so its presence alone
+            # decides; the time stored in it only sets Retry-After.
             spent_until = cache.get(spent_key)
-            if spent_until is not None and spent_until > time.time():
+            if spent_until is not None:
                 raise Throttled(wait=max(1, math.ceil(spent_until - time.time())))
             return
         usage = get_usage(

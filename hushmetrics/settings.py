@@ -187,7 +187,7 @@ RATE_LIMIT_OPTIN = env_str("RATE_LIMIT_OPTIN", "600/m")
 RATE_LIMIT_CREATE_LEAD = env_str("RATE_LIMIT_CREATE_LEAD", "600/m")
 RATE_LIMIT_WEBHOOK = env_str("RATE_LIMIT_WEBHOOK", "120/m")
 RATE_LIMIT_AUTH_FAILURES = env_str("RATE_LIMIT_AUTH_FAILURES", "30/m")
-# Admin login POSTs, per client IP and per username posted (a 429 page past either).
+# Admin login POSTs, per client IP and per (username posted, IP) (a 429 page past either).
 RATE_LIMIT_ADMIN_LOGIN_IP = env_str("RATE_LIMIT_ADMIN_LOGIN_IP", "10/m")
 RATE_LIMIT_ADMIN_LOGIN_USERNAME = env_str("RATE_LIMIT_ADMIN_LOGIN_USERNAME", "5/m")
 # How many proxies in front of us append to X-Forwarded-For; 0 means REMOTE_ADDR is the client.
