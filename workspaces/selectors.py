@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from workspaces.models import ApiKey, Workspace
@@ -49,8 +50,14 @@ def workspace_cache_forget(*, workspace_id: uuid.UUID) -> None:
 
 
 def workspace_cache_on_change(sender: type, instance: Workspace, **kwargs: object) -> None:
-    """post_save / post_delete receiver (connected in WorkspacesConfig.ready)."""
-    workspace_cache_forget(workspace_id=instance.pk)
+    """post_save / post_delete receiver (connected in WorkspacesConfig.ready).
+
+    Forgets the row now and again once the edit commits: a request in another thread could
+    otherwise cache the old row in between, for WORKSPACE_CACHE_SECONDS.
+    """
+    workspace_id = instance.pk
+    workspace_cache_forget(workspace_id=workspace_id)
+    transaction.on_commit(lambda: workspace_cache_forget(workspace_id=workspace_id))
 
 
 def api_key_list(*, workspace: Workspace | None = None) -> QuerySet[ApiKey]:

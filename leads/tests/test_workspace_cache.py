@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from django.db import connection
+from django.core.cache import caches
+from django.db import connection, transaction
 
 from leads.models import Lead
 from workspaces.selectors import workspace_get_cached
@@ -74,3 +75,19 @@ def test_no_caching_when_switched_off(settings, django_assert_num_queries):
     for _ in range(2):
         with django_assert_num_queries(1):
             assert workspace_get_cached(workspace_id=workspace.id) == workspace
+
+
+@pytest.mark.django_db
+def test_a_row_cached_again_before_the_edit_commits_is_dropped_on_commit(
+    django_capture_on_commit_callbacks,
+):
+    workspace = WorkspaceFactory()
+    stale = workspace_get_cached(workspace_id=workspace.id)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        workspace.require_api_key = True
+        workspace.save()
+        # Another thread reads the still-committed old row and caches it meanwhile.
+        caches["local"].set(f"workspace:{workspace.id}", stale, 60)
+        assert workspace_get_cached(workspace_id=workspace.id).require_api_key is False
+
+    assert workspace_get_cached(workspace_id=workspace.id).require_api_key is True
