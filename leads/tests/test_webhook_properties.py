@@ -125,10 +125,13 @@ def _accounted(text: str, submission: WebhookSubmission, outputs: set[str]) -> b
     """`text` (one posted value, stripped of NULs and spaces) is in the submission somewhere."""
     columns = [submission.name, submission.email, submission.phone, submission.page_url or ""]
     columns += (submission.utm or {}).values()
+    # A column or utm entry holds a value whole, or joined with others (`as_text`: list items
+    # with ", ", an object's values with " "): the text must be one of the joined pieces, not
+    # merely a substring of some column.
+    delimited = re.compile(rf"(?:^|, | ){re.escape(text)}(?:$|, | )")
     return (
         text in outputs
-        # a column and a utm entry take a repeated field's values joined (`as_text`)
-        or any(text in column for column in columns)
+        or any(delimited.search(column) for column in columns)
         or canonical(text) == submission.source
         or parse_money(text) == submission.value
     )
