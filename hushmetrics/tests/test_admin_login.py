@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
 from hushmetrics import settings as configured
+from hushmetrics.tests.caches import unreachable_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -133,14 +134,8 @@ def test_a_logged_in_session_is_not_limited_by_failed_logins_elsewhere(client, s
 
 
 def test_cache_down_lets_login_attempts_through_and_logs_it(client, staff, caplog):
-    # A real Redis client pointed at a port nothing listens on: every cache call fails.
-    unreachable = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:18499/4",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
+    # The production Redis client pointed at a port nothing listens on: every call fails.
+    unreachable = unreachable_redis()
     caplog.set_level(logging.WARNING, logger="hushmetrics.ratelimit")
     with override_settings(CACHES=unreachable, RATE_LIMIT_ADMIN_LOGIN_IP="1/h"):
         assert attempt(client, "ops", "wrong", "203.0.113.5").status_code == 200

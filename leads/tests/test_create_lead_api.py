@@ -7,8 +7,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
+from hushmetrics.tests.caches import unreachable_redis
 from leads.models import Lead
 from workspaces.models import ApiKey
 from workspaces.tests.factories import ApiKeyFactory, ProfileFactory, WorkspaceFactory
@@ -410,3 +412,22 @@ def test_create_lead_with_a_key_adds_the_key_lookup(api_client, django_assert_nu
     with django_assert_num_queries(2):
         response = post(api_client, documented_body(workspace), HTTP_X_API_KEY=key.plaintext)
     assert response.status_code == 201
+
+
+def test_cache_down_lets_leads_through_on_both_endpoints(api_client, workspace, caplog):
+    unreachable = unreachable_redis()
+    with override_settings(
+        CACHES=unreachable, RATE_LIMIT_CREATE_LEAD="1/m", RATE_LIMIT_WEBHOOK="1/m"
+    ):
+        statuses = [post(api_client, documented_body(workspace)).status_code for _ in range(2)]
+        statuses += [
+            api_client.post(
+                f"/v1/webhook/{workspace.id}", {"name": f"W{n}"}, format="json"
+            ).status_code
+            for n in range(2)
+        ]
+
+    assert statuses == [201, 201, 201, 201]
+    assert Lead.objects.filter(workspace=workspace).count() == 4
+    assert "rate limit cache unavailable; letting create-lead through" in caplog.text
+    assert "rate limit cache unavailable; letting webhook through" in caplog.text

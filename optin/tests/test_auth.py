@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from hushmetrics.tests.caches import unreachable_redis
 from leads.models import Lead
 from optin.tests.conftest import SUBMIT_URL, table_counts
 from workspaces.models import ApiKey
@@ -153,14 +154,8 @@ def test_rejected_keys_are_rate_limited_per_ip(api_client, api_key, settings):
 
 
 def test_cache_down_lets_the_submission_through(api_client, api_key, caplog):
-    # A real Redis client pointed at a port nothing listens on: every cache call fails.
-    unreachable = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:18499/4",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
+    # The production Redis client pointed at a port nothing listens on: every call fails.
+    unreachable = unreachable_redis()
     with override_settings(CACHES=unreachable, RATE_LIMIT_OPTIN="1/m"):
         first = _post(api_client, HTTP_X_API_KEY=api_key.plaintext)
         second = _post(api_client, HTTP_X_API_KEY=api_key.plaintext)
