@@ -47,19 +47,20 @@ def enforce_rate_limit(
     spent_key = "rl-spent:" + hashlib.sha256(f"{group}:{key}".encode()).hexdigest()
     try:
         if not increment:
-            # The marker expires with the window (its cache timeout), so its presence alone
-            # decides; the time stored in it only sets Retry-After.
+            # The marker holds the end of the spent window, on this clock (django-ratelimit's
+            # windows are on it too); its cache timeout may outlast that by under a second.
             spent_until = cache.get(spent_key)
-            if spent_until is not None:
+            if spent_until is not None and spent_until > time.time():
                 raise Throttled(wait=max(1, math.ceil(spent_until - time.time())))
             return
         usage = get_usage(
             request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
         )
         if usage is not None and usage["should_limit"]:
-            wait = max(1, usage["time_left"])
-            cache.set(spent_key, time.time() + wait, wait)
-            raise Throttled(wait=wait)
+            # django-ratelimit labels a window by its last whole second: it ends one later.
+            spent_until = int(time.time()) + usage["time_left"] + 1
+            cache.set(spent_key, spent_until, max(1, math.ceil(spent_until - time.time())))
+            raise Throttled(wait=max(1, usage["time_left"]))
     except Throttled:
         raise
     except Exception:

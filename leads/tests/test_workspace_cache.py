@@ -1,6 +1,7 @@
 """The per-worker workspace cache behind both /v1 endpoints (WORKSPACE_CACHE_SECONDS)."""
 
 import json
+import time
 
 import pytest
 from django.core.cache import caches
@@ -21,6 +22,16 @@ def create_lead(client, workspace_id, **headers):
 def webhook(client, workspace_id):
     body = json.dumps({"name": "Jane", "email": "jane@example.com"})
     return client.post(f"/v1/webhook/{workspace_id}", body, content_type="application/json")
+
+
+def webhook_with_id(client, workspace_id):
+    body = json.dumps({"name": "Jane", "email": "jane@example.com"})
+    return client.post(
+        f"/v1/webhook/{workspace_id}",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="delivery-1",
+    )
 
 
 @pytest.mark.django_db
@@ -51,7 +62,11 @@ def test_a_deleted_workspace_is_forgotten(api_client):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("send", [create_lead, webhook], ids=["create-lead", "webhook"])
+@pytest.mark.parametrize(
+    "send",
+    [create_lead, webhook, webhook_with_id],
+    ids=["create-lead", "webhook", "webhook-with-submission-id"],
+)
 def test_a_workspace_another_worker_deleted_is_a_404_not_a_500(api_client, send):
     workspace = WorkspaceFactory()
     # This worker read it before; another process then deletes it (no signal reaches here).
@@ -91,3 +106,22 @@ def test_a_row_cached_again_before_the_edit_commits_is_dropped_on_commit(
         assert workspace_get_cached(workspace_id=workspace.id).require_api_key is False
 
     assert workspace_get_cached(workspace_id=workspace.id).require_api_key is True
+
+
+@pytest.mark.django_db
+def test_an_edit_by_another_process_is_seen_once_the_cache_time_is_up(api_client, settings):
+    settings.WORKSPACE_CACHE_SECONDS = 1
+    workspace = WorkspaceFactory()
+    assert webhook(api_client, workspace.id).status_code == 201
+    # Another worker switches the webhook off (no signal reaches this process).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE workspaces_workspace SET webhook_enabled = %s WHERE id = %s",
+            [False, workspace.id.hex],
+        )
+    assert webhook(api_client, workspace.id).status_code == 201  # still the cached row
+
+    time.sleep(1.1)
+    refused = webhook(api_client, workspace.id)
+    assert refused.status_code == 404
+    assert refused.json() == NOT_FOUND

@@ -1,5 +1,6 @@
 """The submit endpoint's keys and limits: one identical 401, per-key 429, fail-open cache."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -151,6 +152,21 @@ def test_rejected_keys_are_rate_limited_per_ip(api_client, api_key, settings):
     spoofed = _post(api_client, HTTP_X_API_KEY=api_key.plaintext, HTTP_X_FORWARDED_FOR="10.9.9.9")
     assert spoofed.status_code == 429
     assert table_counts() == (0, 0, 0)
+
+
+def test_a_spent_auth_failure_quota_lets_keys_through_again_when_its_window_ends(
+    api_client, api_key, settings
+):
+    settings.RATE_LIMIT_AUTH_FAILURES = "2/s"
+    # Start at the beginning of a one-second window, so the four requests share it.
+    time.sleep(1 - time.time() % 1 + 0.01)
+    for _ in range(2):
+        _assert_invalid_key(_post(api_client, HTTP_X_API_KEY="sk_live_" + "A" * 40))
+    assert _post(api_client, HTTP_X_API_KEY="sk_live_" + "B" * 40).status_code == 429
+    assert _post(api_client, HTTP_X_API_KEY=api_key.plaintext).status_code == 429
+
+    time.sleep(1 - time.time() % 1 + 0.05)  # the next window
+    assert _post(api_client, HTTP_X_API_KEY=api_key.plaintext).status_code == 201
 
 
 def test_cache_down_lets_the_submission_through(api_client, api_key, caplog):
