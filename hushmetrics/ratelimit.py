@@ -32,6 +32,11 @@ def client_ip(request: HttpRequest) -> str:
     return forwarded[-proxies]
 
 
+def _spent_key(group: str, key: str) -> str:
+    # Hashed, as django-ratelimit's own keys are: `key` may be long client input (a username).
+    return "rl-spent:" + hashlib.sha256(f"{group}:{key}".encode()).hexdigest()
+
+
 def enforce_rate_limit(
     request: HttpRequest, *, group: str, key: str, rate: str, increment: bool = True
 ) -> None:
@@ -43,13 +48,11 @@ def enforce_rate_limit(
     worth more than a limit.
     """
     cache = caches[settings.RATELIMIT_USE_CACHE]
-    # Hashed, as django-ratelimit's own keys are: `key` may be long client input (a username).
-    spent_key = "rl-spent:" + hashlib.sha256(f"{group}:{key}".encode()).hexdigest()
     try:
         if not increment:
             # The marker holds the end of the spent window, on this clock (django-ratelimit's
             # windows are on it too); its cache timeout may outlast that by under a second.
-            spent_until = cache.get(spent_key)
+            spent_until = cache.get(_spent_key(group, key))
             if spent_until is not None and spent_until > time.time():
                 raise Throttled(wait=max(1, math.ceil(spent_until - time.time())))
             return
@@ -59,7 +62,8 @@ def enforce_rate_limit(
         if usage is not None and usage["should_limit"]:
             # django-ratelimit labels a window by its last whole second: it ends one later.
             spent_until = int(time.time()) + usage["time_left"] + 1
-            cache.set(spent_key, spent_until, max(1, math.ceil(spent_until - time.time())))
+            timeout = max(1, math.ceil(spent_until - time.time()))
+            cache.set(_spent_key(group, key), spent_until, timeout)
             raise Throttled(wait=max(1, usage["time_left"]))
     except Throttled:
         raise

@@ -63,24 +63,13 @@ def optin_submit(
     Everything is one transaction: an opt-in is stored whole (lead, opt-in, Q&A) or not at
     all.
     """
-    submission = {
-        "api_key": api_key,
-        "email": email,
-        "first_name": first_name,
-        "source": source,
-        "last_name": last_name,
-        "phone_e164": phone_e164,
-        "phone_country": phone_country,
-        "provider_form_id": provider_form_id,
-        "provider_form_name": provider_form_name,
-        "external_reference": external_reference or None,
-        "questions_answers": questions_answers,
-        "traffic": {name: (traffic or {}).get(name) or "" for name in TRAFFIC_FIELDS},
-    }
+    workspace = api_key.workspace
+    external_reference = external_reference or None
+    traffic = {name: (traffic or {}).get(name) or "" for name in TRAFFIC_FIELDS}
     if external_reference:
         # A replay reads and writes nothing else (no transaction, no lock).
         existing = optin_get_by_reference(
-            workspace=api_key.workspace, source=source, external_reference=external_reference
+            workspace=workspace, source=source, external_reference=external_reference
         )
         if existing is not None:
             return OptInSubmission(opt_in=existing, is_new_lead=False, replayed=True)
@@ -89,63 +78,46 @@ def optin_submit(
         # back (the lead included), so the winner can be read and answered with. Outside a
         # caller's transaction this is the transaction itself: no savepoint round trips.
         with transaction.atomic():
-            return _optin_record(**submission)
+            _lock_email(workspace=workspace, email=email)
+            setter = setter_get_for_utm_content(
+                workspace=workspace, utm_content=traffic["utm_content"]
+            )
+            lead, is_new_lead = _lead_for_optin(
+                workspace=workspace,
+                email=email,
+                name=f"{first_name} {last_name}".strip(),
+                phone=phone_e164,
+                source=LEAD_SOURCE_FOR_OPTIN[source],
+                traffic=traffic,
+                setter=setter,
+            )
+            opt_in = OptIn.objects.create(
+                workspace=workspace,
+                lead=lead,
+                api_key=api_key,
+                source=source,
+                external_reference=external_reference,
+                provider_form_id=provider_form_id,
+                provider_form_name=provider_form_name,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                phone_e164=phone_e164,
+                phone_country=phone_country,
+                setter=setter,
+                is_new_lead=is_new_lead,
+                **traffic,
+            )
+            _answers_create(opt_in=opt_in, questions_answers=questions_answers)
     except IntegrityError:
         if not external_reference:
             raise
         winner = optin_get_by_reference(
-            workspace=api_key.workspace, source=source, external_reference=external_reference
+            workspace=workspace, source=source, external_reference=external_reference
         )
         if winner is None:
             raise
         return OptInSubmission(opt_in=winner, is_new_lead=False, replayed=True)
-
-
-def _optin_record(
-    *,
-    api_key: ApiKey,
-    email: str,
-    first_name: str,
-    source: str,
-    last_name: str,
-    phone_e164: str,
-    phone_country: str,
-    provider_form_id: str,
-    provider_form_name: str,
-    external_reference: str | None,
-    questions_answers: Sequence[Mapping[str, Any]],
-    traffic: Mapping[str, str],
-) -> OptInSubmission:
-    workspace = api_key.workspace
-    _lock_email(workspace=workspace, email=email)
-    setter = setter_get_for_utm_content(workspace=workspace, utm_content=traffic["utm_content"])
-    lead, is_new_lead = _lead_for_optin(
-        workspace=workspace,
-        email=email,
-        name=f"{first_name} {last_name}".strip(),
-        phone=phone_e164,
-        source=LEAD_SOURCE_FOR_OPTIN[source],
-        traffic=traffic,
-        setter=setter,
-    )
-    opt_in = OptIn.objects.create(
-        workspace=workspace,
-        lead=lead,
-        api_key=api_key,
-        source=source,
-        external_reference=external_reference,
-        provider_form_id=provider_form_id,
-        provider_form_name=provider_form_name,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        phone_e164=phone_e164,
-        phone_country=phone_country,
-        setter=setter,
-        is_new_lead=is_new_lead,
-        **traffic,
-    )
-    _answers_create(opt_in=opt_in, questions_answers=questions_answers)
     return OptInSubmission(opt_in=opt_in, is_new_lead=is_new_lead, replayed=False)
 
 

@@ -11,13 +11,22 @@ from django.db.models import Q, QuerySet
 from workspaces.models import ApiKey, Workspace
 
 
-def workspace_get(*, workspace_id: str | uuid.UUID) -> Workspace | None:
-    """The workspace with this id, or None (also for a malformed id)."""
+def _as_uuid(value: str | uuid.UUID) -> uuid.UUID | None:
     try:
-        pk = workspace_id if isinstance(workspace_id, uuid.UUID) else uuid.UUID(str(workspace_id))
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         return None
-    return Workspace.objects.filter(pk=pk).first()
+
+
+def workspace_get(*, workspace_id: str | uuid.UUID) -> Workspace | None:
+    """The workspace with this id, or None (also for a malformed id)."""
+    pk = _as_uuid(workspace_id)
+    if pk is None:
+        return None
+    try:
+        return Workspace.objects.get(pk=pk)
+    except Workspace.DoesNotExist:
+        return None
 
 
 def _cache_key(workspace_id: uuid.UUID) -> str:
@@ -32,9 +41,8 @@ def workspace_get_cached(*, workspace_id: str | uuid.UUID) -> Workspace | None:
     save and delete), one made in another worker within WORKSPACE_CACHE_SECONDS. A missing
     workspace is not remembered, so a new one takes submissions at once.
     """
-    try:
-        pk = workspace_id if isinstance(workspace_id, uuid.UUID) else uuid.UUID(str(workspace_id))
-    except ValueError:
+    pk = _as_uuid(workspace_id)
+    if pk is None:
         return None
     local = caches["local"]
     workspace = local.get(_cache_key(pk))

@@ -36,6 +36,7 @@ from hushmetrics.parsers import MAX_JSON_DEPTH
 from leads.models import Lead
 from leads.serializers import lead_output
 from workspaces.tests.factories import ApiKeyFactory, ProfileFactory, WorkspaceFactory
+from workspaces.tests.key_cases import API_KEY_HEADER_CASES
 
 pytestmark = pytest.mark.django_db
 
@@ -895,43 +896,7 @@ def test_more_than_1000_form_fields_are_refused(
 # --- API keys (A.4): optional, but a presented key must be valid ------------------------------
 
 
-@pytest.mark.parametrize(
-    ("headers", "accepted"),
-    [
-        pytest.param(lambda key: {"HTTP_X_API_KEY": ""}, False, id="empty"),
-        pytest.param(lambda key: {"HTTP_X_API_KEY": " \t "}, False, id="blank"),
-        # Surrounding whitespace is not part of an HTTP field value (RFC 9110 §5.5): a
-        # padded valid key is that key. Django's test client keeps it; the code strips it.
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"  {key}  "}, True, id="padded-with-spaces"),
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"\t{key}\t"}, True, id="padded-with-tabs"),
-        pytest.param(
-            lambda key: {"HTTP_AUTHORIZATION": f"Bearer   {key}  "}, True, id="padded-bearer"
-        ),
-        pytest.param(lambda key: {"HTTP_X_API_KEY": "sk_live_" + "A" * 10_240}, False, id="10kb"),
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": key + "A" * 10_240}, False, id="valid-plus-10kb"
-        ),
-        pytest.param(
-            lambda key: {"HTTP_AUTHORIZATION": "Bearer " + "A" * 10_240}, False, id="10kb-bearer"
-        ),
-        # Two x-api-key headers reach Django joined with a comma (WSGI; see the live test in
-        # hushmetrics/tests/test_bad_input_live.py): never a key, even twice the valid one.
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"{key},{key}"}, False, id="twice-joined"),
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": f"{key}, {key}"}, False, id="twice-joined-space"
-        ),
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"{key},"}, False, id="valid-and-empty"),
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": f"sk_live_{'B' * 40},{key}"}, False, id="bad-then-valid"
-        ),
-        # x-api-key wins over Authorization, so an empty one is a bad key, not "no key".
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": "", "HTTP_AUTHORIZATION": f"Bearer {key}"},
-            False,
-            id="empty-x-api-key-beside-a-valid-bearer",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("headers", "accepted"), API_KEY_HEADER_CASES)
 @pytest.mark.parametrize("endpoint", [CREATE, WEBHOOK])
 def test_an_api_key_edge_case_is_a_401_or_the_key(
     api_client, workspace, api_key, endpoint, headers, accepted

@@ -27,6 +27,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from hushmetrics.parsers import MAX_JSON_DEPTH
 from optin.models import OptIn
 from optin.tests.conftest import SUBMIT_URL, table_counts
+from workspaces.tests.key_cases import API_KEY_HEADER_CASES
 
 pytestmark = [pytest.mark.django_db]
 
@@ -392,38 +393,7 @@ def test_a_whole_float_position_is_the_whole_number(post_json):
 # --- API keys ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("headers", "accepted"),
-    [
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"  {key}  "}, True, id="padded-with-spaces"),
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"\t{key}\t"}, True, id="padded-with-tabs"),
-        pytest.param(
-            lambda key: {"HTTP_AUTHORIZATION": f"Bearer   {key}  "}, True, id="padded-bearer"
-        ),
-        pytest.param(lambda key: {"HTTP_X_API_KEY": "sk_live_" + "A" * 10_240}, False, id="10kb"),
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": key + "A" * 10_240}, False, id="valid-plus-10kb"
-        ),
-        pytest.param(
-            lambda key: {"HTTP_AUTHORIZATION": "Bearer " + "A" * 10_240}, False, id="10kb-bearer"
-        ),
-        # Two x-api-key headers reach Django joined with a comma (the live proof:
-        # hushmetrics/tests/test_bad_input_live.py): never a key, even twice the valid one.
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"{key},{key}"}, False, id="twice-joined"),
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": f"{key}, {key}"}, False, id="twice-joined-space"
-        ),
-        pytest.param(lambda key: {"HTTP_X_API_KEY": f"{key},"}, False, id="valid-and-empty"),
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": f"sk_live_{'B' * 40},{key}"}, False, id="bad-then-valid"
-        ),
-        pytest.param(
-            lambda key: {"HTTP_X_API_KEY": "", "HTTP_AUTHORIZATION": f"Bearer {key}"},
-            False,
-            id="empty-x-api-key-beside-a-valid-bearer",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("headers", "accepted"), API_KEY_HEADER_CASES)
 def test_an_api_key_edge_case_is_the_one_401_or_the_key(api_client, api_key, headers, accepted):
     before = table_counts()
 
