@@ -23,12 +23,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
+from hushmetrics.text import strip_nul
 from leads.parsers import JSONObjectParser, LenientFormParser, PlainTextParser
 from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
 from leads.selectors import workspace_profile_get
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import lead_create, webhook_lead_ingest
-from leads.webhook import EmptySubmission, normalise, strip_nul
+from leads.webhook import EmptySubmission, normalise
 from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyAuthentication
 from workspaces.models import Workspace
 from workspaces.selectors import workspace_cache_forget, workspace_get, workspace_get_cached

@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from hushmetrics.text import strip_nul
 from leads.models import Lead
 from leads.webhook import (
     ALIASES,
@@ -32,7 +33,6 @@ from leads.webhook import (
     expand_brackets,
     normalise,
     parse_money,
-    strip_nul,
 )
 
 # Spellings the builders send for the known fields, and names the normaliser treats specially.

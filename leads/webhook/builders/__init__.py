@@ -1,0 +1,63 @@
+"""The form builders that wrap their fields, one module each, and `unwrap`, which tells them
+apart by the body's shape.
+
+A new builder: its module with an `unwrap_<builder>`, a shape check in `unwrap` below (before
+the shapes it could be mistaken for), and its sample in `leads/tests/test_webhook_builders.py`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Unwrapped:
+    """A builder's fields as one flat dict, with what the builder says beside them."""
+
+    fields: dict[str, Any]
+    submission_id: str | None = None  # already namespaced, e.g. "tally:<eventId>"
+    page_url: str | None = None  # the builder's own page URL, below a body field
+    typed: dict[str, str] = field(default_factory=dict)  # key → lead field, from answer types
+
+
+# After `Unwrapped`, which each builder module imports from here.
+from leads.webhook.builders.elementor import unwrap_elementor  # noqa: E402
+from leads.webhook.builders.fluent_forms import unwrap_fluent_forms  # noqa: E402
+from leads.webhook.builders.jotform import unwrap_jotform  # noqa: E402
+from leads.webhook.builders.tally import unwrap_tally  # noqa: E402
+from leads.webhook.builders.typeform import unwrap_typeform  # noqa: E402
+from leads.webhook.builders.webflow import unwrap_webflow  # noqa: E402
+
+
+def _is_dict(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def unwrap(body: dict[str, Any]) -> Unwrapped:
+    """The builder's fields as one flat dict, with its submission id and page URL if any."""
+    response = body.get("form_response")
+    answers = response.get("answers") if _is_dict(response) else None
+    if _is_dict(response) and (
+        (isinstance(answers, list) and answers and all(_is_dict(item) for item in answers))
+        or body.get("event_type") == "form_response"
+    ):
+        return unwrap_typeform(body)
+    data = body.get("data")
+    if _is_dict(data) and isinstance(data.get("fields"), list) and "eventId" in body:
+        return unwrap_tally(body)
+    payload = body.get("payload")
+    if _is_dict(payload) and _is_dict(payload.get("data")):
+        return unwrap_webflow(body)
+    if isinstance(body.get("rawRequest"), str):
+        return unwrap_jotform(body)
+    fields = body.get("fields")
+    if (
+        _is_dict(fields)
+        and fields
+        and all(
+            _is_dict(item) and ("value" in item or "raw_value" in item) for item in fields.values()
+        )
+    ):
+        return unwrap_elementor(body)
+    if _is_dict(body.get("__submission")):
+        return unwrap_fluent_forms(body)
+    return Unwrapped(dict(body))
