@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from leads.models import Lead
 from optin.models import OptIn
+from workspaces.tests.factories import WorkspaceFactory
 
 
 def many_keys(count: int) -> dict[str, str]:
@@ -122,3 +123,57 @@ class TestBadHostLogging:
         client.get("/v1/health", HTTP_HOST="x" * 5000)
         (record,) = records()
         assert len(record.getMessage()) < 200
+
+
+@pytest.mark.django_db
+class TestWorkspaceWebhookBudget:
+    """RATE_LIMIT_WEBHOOK_WORKSPACE caps a workspace's webhook whatever the IPs, on top of the
+    per-(workspace, IP) RATE_LIMIT_WEBHOOK."""
+
+    @pytest.fixture(autouse=True)
+    def limits(self, settings):
+        settings.RATE_LIMIT_WEBHOOK = "3/m"
+        settings.RATE_LIMIT_WEBHOOK_WORKSPACE = "5/m"
+
+    def post(self, client, workspace, ip: str, n: int) -> list[int]:
+        return [
+            client.post(
+                f"/v1/webhook/{workspace.id}",
+                {"email": f"{ip}-{i}@example.com"},
+                REMOTE_ADDR=ip,
+            ).status_code
+            for i in range(n)
+        ]
+
+    def test_three_ips_together_get_no_more_than_the_workspace_budget(self, client, workspace):
+        statuses = [
+            *self.post(client, workspace, "198.51.100.1", 3),
+            *self.post(client, workspace, "198.51.100.2", 3),
+            *self.post(client, workspace, "198.51.100.3", 3),
+        ]
+        assert statuses == [201] * 5 + [429] * 4
+        assert Lead.objects.filter(workspace=workspace).count() == 5
+
+    def test_the_429_says_when_to_come_back(self, client, workspace):
+        self.post(client, workspace, "198.51.100.1", 3)
+        self.post(client, workspace, "198.51.100.2", 2)
+        response = client.post(
+            f"/v1/webhook/{workspace.id}", {"email": "x@example.com"}, REMOTE_ADDR="198.51.100.3"
+        )
+        assert response.status_code == 429
+        assert response.json() == {"message": "Too many requests"}
+        assert 1 <= int(response["Retry-After"]) <= 60
+
+    def test_requests_one_ip_had_refused_do_not_spend_the_workspace_budget(self, client, workspace):
+        assert self.post(client, workspace, "198.51.100.1", 10) == [201] * 3 + [429] * 7
+        assert self.post(client, workspace, "198.51.100.2", 3) == [201, 201, 429]
+
+    def test_another_workspace_keeps_its_own_budget(self, client, workspace, other_workspace):
+        self.post(client, workspace, "198.51.100.1", 3)
+        self.post(client, workspace, "198.51.100.2", 3)
+        assert self.post(client, other_workspace, "198.51.100.3", 3) == [201] * 3
+
+
+@pytest.fixture
+def other_workspace():
+    return WorkspaceFactory(name="Other Co")
