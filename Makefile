@@ -27,15 +27,17 @@ run: $(BIN)/.installed .secret_key
 	$(BIN)/gunicorn hushmetrics.wsgi:application --bind $(HOST):$(PORT) --workers 1 \
 		--threads 4 --access-logfile - --error-logfile -
 
-# Production-like: PostgreSQL + Redis + SECRET_KEY from the environment, no DEBUG, gunicorn
-# sized from the CPU count (gunicorn.conf.py), the admin's static files through whitenoise.
+# Production-like: PostgreSQL + Redis + SECRET_KEY from the environment, no DEBUG, nginx
+# (deploy/nginx.conf: reads each request whole, so slow clients never hold a gunicorn thread)
+# in front of gunicorn sized from the CPU count (gunicorn.conf.py), static files via whitenoise.
 serve: $(BIN)/.installed
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY" >&2; exit 1; }
 	@case "$$DATABASE_URL" in postgres*) ;; *) echo "make serve: set DATABASE_URL=postgres://…" >&2; exit 1;; esac
 	@test -n "$$REDIS_URL" || { echo "make serve: set REDIS_URL (rate limits shared by workers)" >&2; exit 1; }
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "make serve: install nginx (apt-get install nginx-light)" >&2; exit 1; }
 	DEBUG=0 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
-	DEBUG=0 BIND=$${BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn -c gunicorn.conf.py hushmetrics.wsgi:application
+	DEBUG=0 BIND=$${BIND:-$(HOST):$(PORT)} $(BIN)/python deploy/serve.py
 
 # Load benchmark against a same-run baseline (needs wrk, PostgreSQL and Redis): see BENCHMARKS.md.
 bench: $(BIN)/.installed

@@ -26,7 +26,9 @@ accesslog = "-"
 # gunicorn's default format without %(u)s, which decodes `Authorization: Basic` credentials:
 # a client that sends its API key Stripe-style (`curl -u sk_live_…:`) gets a 401, and its key
 # must not land in the access log on the way.
-access_log_format = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+# Behind deploy/serve.py's nginx (TRUSTED_PROXY_COUNT=1) the client is the address nginx saw.
+client = "%({x-forwarded-for}i)s" if int(os.environ.get("TRUSTED_PROXY_COUNT", "0")) else "%(h)s"
+access_log_format = client + ' %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn refuses a header field past this many bytes with its own HTML 431, before the app

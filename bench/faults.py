@@ -610,6 +610,7 @@ def main() -> int:
         "RATE_LIMIT_OPTIN": "1000000/m",
         "RATE_LIMIT_CREATE_LEAD": "1000000/m",
         "RATE_LIMIT_WEBHOOK": "1000000/m",
+        "RATE_LIMIT_WEBHOOK_WORKSPACE": "1000000/m",
         "RATE_LIMIT_AUTH_FAILURES": "1000000/m",
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_THREADS": "4",

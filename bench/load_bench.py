@@ -149,6 +149,16 @@ def parse_wrk(output: str) -> dict[str, float]:
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "requests": total}
 
 
+def gunicorn_master(pid: int) -> int:
+    """`pid` if it is gunicorn's master, else its child that is (deploy/serve.py's)."""
+    if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        return pid
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        if b"gunicorn" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return int(child)
+    raise SystemExit("gunicorn's master process not found")
+
+
 def worker_peak_rss_mb(master_pid: int) -> float:
     peak = 0
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
@@ -191,6 +201,12 @@ def main() -> int:
     )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2 * 2 + 1, help="2 cores' worth: 2×2+1")
+    parser.add_argument(
+        "--front",
+        choices=["nginx", "none"],
+        default="nginx",
+        help="nginx in front of gunicorn, as make serve runs (default), or gunicorn alone",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -208,6 +224,7 @@ def main() -> int:
         "RATE_LIMIT_OPTIN": "1000000/m",
         "RATE_LIMIT_CREATE_LEAD": "1000000/m",
         "RATE_LIMIT_WEBHOOK": "1000000/m",
+        "RATE_LIMIT_WEBHOOK_WORKSPACE": "1000000/m",
         "RATE_LIMIT_AUTH_FAILURES": "1000000/m",
         "WEB_CONCURRENCY": str(args.workers),
         "BIND": f"127.0.0.1:{PORT}",
@@ -264,8 +281,13 @@ def main() -> int:
 
         # gunicorn's error log goes to a file: an unread pipe could fill and stall it.
         server_log = (Path(tmp) / "gunicorn.log").open("w")
-        server = subprocess.Popen(
-            [GUNICORN, "-c", "gunicorn.conf.py", "hushmetrics.wsgi:application"],
+        command = (
+            [PYTHON, "deploy/serve.py"]
+            if args.front == "nginx"
+            else [GUNICORN, "-c", "gunicorn.conf.py", "hushmetrics.wsgi:application"]
+        )
+        server = subprocess.Popen(  # noqa: S603
+            command,
             cwd=PROJECT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -273,6 +295,7 @@ def main() -> int:
         )
         try:
             wait_healthy()
+            master = gunicorn_master(server.pid)
             # Prime the existing-lead and replay cases so they measure what their names say.
             primer = {k: v for k, v in OPTIN_EXISTING.items() if k != "external_reference"}
             for body in (primer, OPTIN_REPLAY):
@@ -295,7 +318,7 @@ def main() -> int:
             rounds: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
             for round_number in range(args.rounds):
                 for name, path in paths.items():
-                    cpu_before = workers_cpu_seconds(server.pid)
+                    cpu_before = workers_cpu_seconds(master)
                     output = subprocess.run(
                         [
                             "wrk",
@@ -312,7 +335,7 @@ def main() -> int:
                         check=True,
                     ).stdout
                     figures = parse_wrk(output)
-                    cpu = workers_cpu_seconds(server.pid) - cpu_before
+                    cpu = workers_cpu_seconds(master) - cpu_before
                     figures["cpu_ms"] = cpu * 1000 / max(1, figures["requests"])
                     rounds[name].append(figures)
                     print(
@@ -321,7 +344,7 @@ def main() -> int:
                         file=sys.stderr,
                     )
             results = {name: median_round(measured) for name, measured in rounds.items()}
-            peak_rss = worker_peak_rss_mb(server.pid)
+            peak_rss = worker_peak_rss_mb(master)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=40)
@@ -329,7 +352,8 @@ def main() -> int:
 
     baseline = results["baseline"]["rps"]
     print(
-        f"\nLoad benchmark: {args.workers} gunicorn workers × threads from gunicorn.conf.py, "
+        f"\nLoad benchmark: {args.workers} gunicorn workers × threads from gunicorn.conf.py"
+        f"{' behind nginx (make serve)' if args.front == 'nginx' else ', no proxy'}, "
         f"wrk -t2 -c{args.connections} -d{args.duration}s per endpoint × {args.rounds} "
         "interleaved rounds (median round shown), PostgreSQL + Redis"
     )

@@ -39,6 +39,7 @@ os.environ.update(
         "RATE_LIMIT_OPTIN": "1000000/m",
         "RATE_LIMIT_CREATE_LEAD": "1000000/m",
         "RATE_LIMIT_WEBHOOK": "1000000/m",
+        "RATE_LIMIT_WEBHOOK_WORKSPACE": "1000000/m",
         "RATE_LIMIT_AUTH_FAILURES": "1000000/m",
         "LOG_LEVEL": "warning",
         "DJANGO_SETTINGS_MODULE": "hushmetrics.settings",

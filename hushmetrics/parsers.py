@@ -5,13 +5,21 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from rest_framework.exceptions import ParseError
+from django.conf import settings
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 
 # No form builder or partner nests anywhere near this deep (Typeform's answers are at 4).
 # The limit keeps every recursive step after parsing (NUL stripping, bracket keys, the
 # JSON column, the response) far from Python's recursion limit.
 MAX_JSON_DEPTH = 100
+
+
+class TooManyJSONFields(APIException):
+    """A JSON body past MAX_JSON_FIELDS values: a 413, as a form past its field limit is."""
+
+    status_code = 413
+    default_code = "too_many_fields"
 
 
 def _reject_constant(name: str) -> Any:
@@ -46,13 +54,26 @@ def _check_depth(value: Any) -> None:
 
 
 def json_loads(text: str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
-    """Parse strict JSON; ValueError for NaN/Infinity, a duplicate key or too deep a nesting."""
+    """Parse strict JSON; ValueError for NaN/Infinity, a duplicate key or too deep a nesting;
+    TooManyJSONFields past MAX_JSON_FIELDS object members in the whole body, counted as
+    the parser goes, so a body of 60,000 keys stops at key 1,001 (the same budget as a
+    form's DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
+    limit = settings.MAX_JSON_FIELDS
+    members = 0
+
+    def counted(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal members
+        members += len(pairs)
+        if members > limit:
+            raise TooManyJSONFields(f"Too many fields (limit {limit})")
+        return _unique_keys(pairs)
+
     try:
         value = json.loads(
             text,
             parse_constant=_reject_constant,
             parse_float=parse_float,
-            object_pairs_hook=_unique_keys,
+            object_pairs_hook=counted,
         )
     except RecursionError:
         raise ValueError("nested too deeply") from None

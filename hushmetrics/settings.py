@@ -186,6 +186,7 @@ RATELIMIT_FAIL_OPEN = True
 RATE_LIMIT_OPTIN = env_str("RATE_LIMIT_OPTIN", "600/m")
 RATE_LIMIT_CREATE_LEAD = env_str("RATE_LIMIT_CREATE_LEAD", "600/m")
 RATE_LIMIT_WEBHOOK = env_str("RATE_LIMIT_WEBHOOK", "120/m")
+RATE_LIMIT_WEBHOOK_WORKSPACE = env_str("RATE_LIMIT_WEBHOOK_WORKSPACE", "1200/m")
 RATE_LIMIT_AUTH_FAILURES = env_str("RATE_LIMIT_AUTH_FAILURES", "30/m")
 # Admin login POSTs, per client IP and per (username posted, IP) (a 429 page past either).
 RATE_LIMIT_ADMIN_LOGIN_IP = env_str("RATE_LIMIT_ADMIN_LOGIN_IP", "10/m")
@@ -205,6 +206,8 @@ BENCH_BASELINE = env_bool("BENCH_BASELINE", False)
 # Bodies over this many bytes get a 413 in the surface's JSON envelope.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# The same budget for a JSON body: object members counted across the whole document.
+MAX_JSON_FIELDS = env_int("MAX_JSON_FIELDS", 1000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
@@ -315,6 +318,7 @@ LOGGING = {
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"disallowed_host_once": {"()": "hushmetrics.logs.DisallowedHostOnce"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -327,5 +331,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Our exception handler logs the failures it turns into JSON; avoid a second copy.
         "django.request": {"level": "ERROR"},
+        # A made-up Host header: one warning per host per minute, no traceback.
+        "django.security.DisallowedHost": {"filters": ["disallowed_host_once"]},
     },
 }

@@ -129,12 +129,21 @@ class WebhookApi(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Per workspace and IP: form platforms post every customer's forms from a few IPs.
+        # Then per workspace, whatever the IP: many IPs together get no more than that.
+        # A request refused by the first is not counted by the second.
         try:
             workspace_key = str(uuid.UUID(kwargs["workspace_id"]))
         except ValueError:
-            workspace_key = "malformed"
-        key = f"{workspace_key}:{client_ip(request)}"
+            workspace_key = None  # a 404 whatever happens: one shared bucket, no workspace's
+        key = f"{workspace_key or 'malformed'}:{client_ip(request)}"
         enforce_rate_limit(request, group="webhook", key=key, rate=settings.RATE_LIMIT_WEBHOOK)
+        if workspace_key is not None:
+            enforce_rate_limit(
+                request,
+                group="webhook-workspace",
+                key=workspace_key,
+                rate=settings.RATE_LIMIT_WEBHOOK_WORKSPACE,
+            )
         super().initial(request, *args, **kwargs)
 
     @extend_schema(**WEBHOOK_SCHEMA)

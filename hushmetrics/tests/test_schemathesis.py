@@ -83,6 +83,7 @@ def run_key(settings, _wsgi_in_test_transaction) -> str:
     settings.RATE_LIMIT_OPTIN = UNTHROTTLED
     settings.RATE_LIMIT_CREATE_LEAD = UNTHROTTLED
     settings.RATE_LIMIT_WEBHOOK = UNTHROTTLED
+    settings.RATE_LIMIT_WEBHOOK_WORKSPACE = UNTHROTTLED
     settings.RATE_LIMIT_AUTH_FAILURES = UNTHROTTLED
     workspace = WorkspaceFactory(id=WORKSPACE_ID)
     ProfileFactory(id=PROFILE_ID, workspace=workspace)

@@ -1,0 +1,179 @@
+"""Abuse on the open internet (issue: slow clients, replayed ids, oversized payloads, shared
+IPs): each case as an attacker would send it, and what the service answers."""
+
+import json
+import logging
+
+import pytest
+from rest_framework.test import APIClient
+
+from leads.models import Lead
+from optin.models import OptIn
+from workspaces.tests.factories import WorkspaceFactory
+
+
+def many_keys(count: int) -> dict[str, str]:
+    return {f"k{n}": "v" for n in range(count)}
+
+
+@pytest.fixture
+def client() -> APIClient:
+    return APIClient()
+
+
+@pytest.mark.django_db
+class TestJsonFieldBudget:
+    """A JSON body carries at most MAX_JSON_FIELDS (1,000) object members in all, like a form."""
+
+    def test_webhook_refuses_60000_keys_with_a_413_and_stores_nothing(self, client, workspace):
+        body = json.dumps({"email": "a@example.com", **many_keys(60_000)})
+        response = client.post(f"/v1/webhook/{workspace.id}", body, content_type="application/json")
+        assert response.status_code == 413
+        assert response.json() == {"message": "Too many fields (limit 1000)"}
+        assert Lead.objects.count() == 0
+
+    def test_webhook_counts_members_of_nested_objects_too(self, client, workspace):
+        nested = {"email": "a@example.com", "a": many_keys(600), "b": {"c": many_keys(600)}}
+        response = client.post(
+            f"/v1/webhook/{workspace.id}", json.dumps(nested), content_type="application/json"
+        )
+        assert response.status_code == 413
+        assert Lead.objects.count() == 0
+
+    def test_webhook_text_plain_json_has_the_same_budget(self, client, workspace):
+        body = json.dumps({"email": "a@example.com", **many_keys(2_000)})
+        response = client.post(f"/v1/webhook/{workspace.id}", body, content_type="text/plain")
+        assert response.status_code == 413
+        assert response.json() == {"message": "Too many fields (limit 1000)"}
+
+    def test_webhook_accepts_a_body_at_the_budget(self, client, workspace):
+        body = json.dumps({"email": "a@example.com", **many_keys(999)})
+        response = client.post(f"/v1/webhook/{workspace.id}", body, content_type="application/json")
+        assert response.status_code == 201
+        assert len(Lead.objects.get().extra_data) == 999
+
+    def test_create_lead_refuses_a_bloated_extra_data(self, client, workspace):
+        body = {"workspace_id": str(workspace.id), "extra_data": many_keys(5_000)}
+        response = client.post("/v1/create-lead", json.dumps(body), content_type="application/json")
+        assert response.status_code == 413
+        assert response.json() == {"message": "Too many fields (limit 1000)"}
+        assert Lead.objects.count() == 0
+
+    def test_opt_in_refuses_it_in_its_own_envelope(self, client, api_key):
+        body = {"email": "a@example.com", "first_name": "A", "source": "OTHER", **many_keys(1_500)}
+        response = client.post(
+            "/api/opt-in/submit",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_X_API_KEY=api_key.plaintext,
+        )
+        assert response.status_code == 413
+        assert response.json() == {"status": "error", "message": "Too many fields (limit 1000)"}
+        assert OptIn.objects.count() == 0
+
+    def test_the_budget_comes_from_the_environment(self, client, workspace, settings):
+        settings.MAX_JSON_FIELDS = 10
+        body = json.dumps({"email": "a@example.com", **many_keys(10)})
+        response = client.post(f"/v1/webhook/{workspace.id}", body, content_type="application/json")
+        assert response.status_code == 413
+        assert response.json() == {"message": "Too many fields (limit 10)"}
+
+
+@pytest.mark.django_db
+class TestBadHostLogging:
+    """A made-up `Host` is logged once per host per minute, at WARNING, with no traceback."""
+
+    @pytest.fixture
+    def records(self, caplog):
+        caplog.set_level(logging.DEBUG)
+        # The filter remembers hosts for a minute in this process: start each test afresh.
+        for log_filter in logging.getLogger("django.security.DisallowedHost").filters:
+            log_filter._last_logged.clear()
+
+        def security_records() -> list[logging.LogRecord]:
+            return [
+                r
+                for r in caplog.records
+                if r.name.startswith(("django.security", "django.request", "hushmetrics"))
+            ]
+
+        return security_records
+
+    @pytest.mark.parametrize(
+        "path", ["/v1/health", "/v1/create-lead", "/api/opt-in/submit", "/admin/login/"]
+    )
+    def test_a_flood_with_one_bad_host_logs_one_warning(self, client, records, path):
+        for _ in range(20):
+            response = client.post(
+                path, "{}", content_type="application/json", HTTP_HOST="evil.example"
+            )
+            assert response.status_code == 400
+        logged = records()
+        assert len(logged) == 1, [r.getMessage() for r in logged]
+        assert logged[0].levelno == logging.WARNING
+        assert logged[0].exc_info is None
+        assert "evil.example" in logged[0].getMessage()
+
+    def test_each_host_is_logged_once(self, client, records):
+        for host in ["a.example", "b.example", "a.example", "b.example"]:
+            client.get("/v1/health", HTTP_HOST=host)
+        assert [r.getMessage().count("a.example") for r in records()] == [1, 0]
+
+    def test_a_huge_host_is_cut_in_the_log(self, client, records):
+        client.get("/v1/health", HTTP_HOST="x" * 5000)
+        (record,) = records()
+        assert len(record.getMessage()) < 200
+
+
+@pytest.mark.django_db
+class TestWorkspaceWebhookBudget:
+    """RATE_LIMIT_WEBHOOK_WORKSPACE caps a workspace's webhook whatever the IPs, on top of the
+    per-(workspace, IP) RATE_LIMIT_WEBHOOK."""
+
+    @pytest.fixture(autouse=True)
+    def limits(self, settings):
+        settings.RATE_LIMIT_WEBHOOK = "3/m"
+        settings.RATE_LIMIT_WEBHOOK_WORKSPACE = "5/m"
+
+    def post(self, client, workspace, ip: str, n: int) -> list[int]:
+        return [
+            client.post(
+                f"/v1/webhook/{workspace.id}",
+                {"email": f"{ip}-{i}@example.com"},
+                REMOTE_ADDR=ip,
+            ).status_code
+            for i in range(n)
+        ]
+
+    def test_three_ips_together_get_no_more_than_the_workspace_budget(self, client, workspace):
+        statuses = [
+            *self.post(client, workspace, "198.51.100.1", 3),
+            *self.post(client, workspace, "198.51.100.2", 3),
+            *self.post(client, workspace, "198.51.100.3", 3),
+        ]
+        assert statuses == [201] * 5 + [429] * 4
+        assert Lead.objects.filter(workspace=workspace).count() == 5
+
+    def test_the_429_says_when_to_come_back(self, client, workspace):
+        self.post(client, workspace, "198.51.100.1", 3)
+        self.post(client, workspace, "198.51.100.2", 2)
+        response = client.post(
+            f"/v1/webhook/{workspace.id}", {"email": "x@example.com"}, REMOTE_ADDR="198.51.100.3"
+        )
+        assert response.status_code == 429
+        assert response.json() == {"message": "Too many requests"}
+        assert 1 <= int(response["Retry-After"]) <= 60
+
+    def test_requests_one_ip_had_refused_do_not_spend_the_workspace_budget(self, client, workspace):
+        assert self.post(client, workspace, "198.51.100.1", 10) == [201] * 3 + [429] * 7
+        assert self.post(client, workspace, "198.51.100.2", 3) == [201, 201, 429]
+
+    def test_another_workspace_keeps_its_own_budget(self, client, workspace, other_workspace):
+        self.post(client, workspace, "198.51.100.1", 3)
+        self.post(client, workspace, "198.51.100.2", 3)
+        assert self.post(client, other_workspace, "198.51.100.3", 3) == [201] * 3
+
+
+@pytest.fixture
+def other_workspace():
+    return WorkspaceFactory(name="Other Co")
