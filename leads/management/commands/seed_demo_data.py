@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from leads.models import Lead
 from workspaces.management.commands._base import (
+    WORKSPACE_HELP,
     get_workspace_or_fail,
     validation_to_command_error,
 )
@@ -79,7 +80,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--leads", type=int, required=True, help="how many leads to add")
-        parser.add_argument("--workspace", help="workspace id (default: a new demo workspace)")
+        parser.add_argument("--workspace", help=f"{WORKSPACE_HELP} (default: a new demo workspace)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
 
     def handle(self, *args: object, **options: object) -> None:

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
 from workspaces.management.commands._base import validation_to_command_error
+from workspaces.selectors import workspaces_named
 from workspaces.services import workspace_create
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
+        namesakes = [str(workspace.id) for workspace in workspaces_named(name=str(options["name"]))]
         try:
             workspace = workspace_create(
                 name=str(options["name"]),
@@ -26,5 +28,10 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise validation_to_command_error(error) from None
+        if namesakes:
+            self.stderr.write(
+                f"Warning: {len(namesakes)} workspace(s) already named {workspace.name!r} "
+                f"({', '.join(namesakes)}); --workspace needs this one's id from now on."
+            )
         self.stderr.write(f"Created workspace {workspace.name!r}.")
         self.stdout.write(str(workspace.id))

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
 from workspaces.management.commands._base import (
+    WORKSPACE_HELP,
     get_workspace_or_fail,
     validation_to_command_error,
 )
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = "Issue an API key for a workspace; prints the key, which is shown this once only."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--workspace", required=True, help="workspace id")
+        parser.add_argument("--workspace", required=True, help=WORKSPACE_HELP)
         parser.add_argument("--name", required=True, help="what the key is for")
         parser.add_argument("--expires-in-days", type=int, default=None)
 
