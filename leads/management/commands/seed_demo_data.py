@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,7 +16,7 @@ from leads.models import Lead
 from workspaces.management.commands._base import (
     WORKSPACE_HELP,
     get_workspace_or_fail,
-    validation_to_command_error,
+    validation_fails_the_command,
 )
 from workspaces.models import Profile, Workspace
 from workspaces.services import profile_create, workspace_create
@@ -87,15 +86,13 @@ class Command(BaseCommand):
         count = int(options["leads"])  # type: ignore[arg-type]
         if count < 1:
             raise CommandError("--leads must be a positive number.")
-        try:
+        with validation_fails_the_command():
             workspace = (
                 get_workspace_or_fail(str(options["workspace"]))
                 if options["workspace"]
                 else workspace_create(name="Demo workspace (seeded)")
             )
             profiles = self._profiles(workspace)
-        except ValidationError as error:
-            raise validation_to_command_error(error) from None
         start = Lead.objects.filter(workspace=workspace).count()
         rows = demo_rows(
             workspace=workspace,

@@ -1,6 +1,7 @@
 """What the operator commands share: workspace lookup, tables, ValidationError → CommandError."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -38,6 +39,16 @@ def write_table(out: OutputWrapper, columns: Sequence[str], rows: list[Sequence[
         out.write(
             "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         )
+
+
+@contextmanager
+def validation_fails_the_command() -> Iterator[None]:
+    """A service's ValidationError inside the block ends the command as a CommandError (one
+    line on stderr, a non-zero exit)."""
+    try:
+        yield
+    except ValidationError as error:
+        raise validation_to_command_error(error) from None
 
 
 def validation_to_command_error(error: ValidationError) -> CommandError:

@@ -1,10 +1,9 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
 from workspaces.management.commands._base import (
     WORKSPACE_HELP,
     get_workspace_or_fail,
-    validation_to_command_error,
+    validation_fails_the_command,
 )
 from workspaces.services import profile_create
 
@@ -20,14 +19,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: str) -> None:
         workspace = get_workspace_or_fail(options["workspace"])
-        try:
+        with validation_fails_the_command():
             profile = profile_create(
                 workspace=workspace,
                 clerk_user_id=options["clerk_user_id"],
                 name=options["name"],
                 email=options["email"],
             )
-        except ValidationError as error:
-            raise validation_to_command_error(error) from None
         self.stderr.write(f"Created profile {profile.clerk_user_id} in {workspace.name!r}.")
         self.stdout.write(str(profile.id))

@@ -1,13 +1,12 @@
 import argparse
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
 from workspaces.management.commands._base import (
     WORKSPACE_HELP,
     get_workspace_or_fail,
-    validation_to_command_error,
+    validation_fails_the_command,
 )
 from workspaces.services import workspace_update
 
@@ -34,15 +33,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = get_workspace_or_fail(options["workspace"])
         before = {field: getattr(workspace, field) for field in FIELDS}
-        try:
+        with validation_fails_the_command():
             workspace = workspace_update(
                 workspace=workspace,
                 name=options["name"],
                 require_api_key=options["require_api_key"],
                 webhook_enabled=options["webhook"],
             )
-        except ValidationError as error:
-            raise validation_to_command_error(error) from None
         changes = [
             f"{field} {before[field]!r} → {getattr(workspace, field)!r}"
             for field in FIELDS
