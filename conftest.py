@@ -11,6 +11,9 @@ from hypothesis import settings as hypothesis_settings
 from leads.tests.factories import LeadFactory
 from workspaces.tests.factories import ApiKeyFactory, ProfileFactory, WorkspaceFactory
 
+# The `page` fixture: headless Chromium for the browser tests.
+pytest_plugins = ["hushmetrics.tests.browser"]
+
 # Property tests (Hypothesis, schemathesis) are bounded so the suite's time is: `dev` explores
 # fresh examples on each run; `ci` (CI=true, or HYPOTHESIS_PROFILE=ci) is derandomized, so a
 # run is reproducible. Neither writes an example database into the work tree.

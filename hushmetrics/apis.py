@@ -5,7 +5,16 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,3 +49,45 @@ def _unavailable(message: str) -> Response:
     return Response(
         {"status": "error", "message": message}, status=503, headers={"Retry-After": "5"}
     )
+
+
+class OpenApiYamlTextRenderer(OpenApiYamlRenderer):
+    """The YAML schema as `text/plain`, which a browser shows (it downloads
+    `application/vnd.oai.openapi`)."""
+
+    media_type = "text/plain"
+
+
+class BrowsersReadTheSchema(DefaultContentNegotiation):
+    """A client that accepts `text/html` is a browser with someone reading: YAML as text.
+
+    Any other client negotiates as before (`*/*`: `application/vnd.oai.openapi`), and
+    `?format=json` is JSON for everyone.
+    """
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        if wanted in (None, "yaml") and "text/html" in request.headers.get("Accept", ""):
+            text = next(r for r in renderers if isinstance(r, OpenApiYamlTextRenderer))
+            return text, text.media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+class SchemaApi(SpectacularAPIView):
+    """`/v1/schema/`: the OpenAPI document, shown in a browser instead of downloaded.
+
+    Clients get what they ask for: `application/vnd.oai.openapi` (also for `*/*`),
+    `application/yaml`, `application/json` (also `?format=json`, which a browser shows too),
+    `application/vnd.oai.openapi+json`, `text/plain`.
+    """
+
+    content_negotiation_class = BrowsersReadTheSchema
+    renderer_classes = [
+        OpenApiYamlRenderer,
+        OpenApiYamlRenderer2,
+        OpenApiJsonRenderer2,
+        OpenApiJsonRenderer,
+        OpenApiYamlTextRenderer,
+    ]

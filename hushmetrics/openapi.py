@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+from rest_framework.request import Request
 
 _ERRORS = serializers.DictField(
     child=serializers.ListField(child=serializers.CharField()),
@@ -48,6 +49,46 @@ HEALTH_SCHEMA = {
     "auth": [],
     "tags": ["Utility"],
 }
+
+
+def serve_from_this_host(
+    result: dict, generator: object, request: Request | None, public: bool
+) -> dict:
+    """Postprocessing hook: the server is the host serving the schema, so "Try it out" on
+    /v1/docs/ calls the host and port the page came from. Without a request (the
+    `spectacular` command) no server is named, which OpenAPI reads as "this host"."""
+    if request is not None:
+        result["servers"] = [{"url": request.build_absolute_uri("/").rstrip("/")}]
+    return result
+
+
+# What the docs say about each body, for the people who call the API. drf-spectacular would
+# publish a serializer's docstring, which is written for whoever maintains it; a body not
+# listed here gets no description (an enum keeps its generated list of values).
+COMPONENT_DESCRIPTIONS = {
+    "LeadCreateInputRequest": (
+        "The lead to create. A field not listed here, a wrong type or an unknown enum value "
+        "is a 400 that names the field."
+    ),
+    "LeadSchema": "A lead, as create-lead and the webhook return it.",
+    "OptInSubmitRequest": (
+        "The opt-in. A field not listed here is a 400 that names it; so is one in "
+        "`questions_answers` or `traffic`."
+    ),
+    "QuestionAnswerRequest": "One question of the form and its answer.",
+    "TrafficRequest": "Where the visitor came from.",
+}
+
+
+def public_descriptions(result: dict, generator: object, request: object, public: bool) -> dict:
+    """Postprocessing hook: every body's description is its `COMPONENT_DESCRIPTIONS` entry."""
+    for name, component in result["components"]["schemas"].items():
+        if "enum" in component:
+            continue
+        component.pop("description", None)
+        if name in COMPONENT_DESCRIPTIONS:
+            component["description"] = COMPONENT_DESCRIPTIONS[name]
+    return result
 
 
 def strip_trailing_slashes(result: dict, generator: object, request: object, public: bool) -> dict:

@@ -285,9 +285,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/(v1|api)",
-    "SERVERS": [{"url": "https://api.hushmetrics.com"}],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "hushmetrics.openapi.serve_from_this_host",
+        "hushmetrics.openapi.public_descriptions",
         "hushmetrics.openapi.strip_trailing_slashes",
         "leads.schema.refine_lead_schema",
         "hushmetrics.openapi.strict_request_bodies",

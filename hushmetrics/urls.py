@@ -1,15 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from hushmetrics import errors
-from hushmetrics.apis import HealthApi
+from hushmetrics.apis import HealthApi, SchemaApi
 
 urlpatterns = [
     # Every API path answers with and without a trailing slash, never with a redirect.
     re_path(r"^v1/health/?$", HealthApi.as_view(), name="health"),
-    re_path(r"^v1/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^v1/schema/?$", SchemaApi.as_view(), name="schema"),
     re_path(r"^v1/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^v1/", include("leads.urls")),
     path("admin/", admin.site.urls),

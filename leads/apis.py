@@ -20,7 +20,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from hushmetrics.text import strip_nul
@@ -30,7 +29,7 @@ from leads.selectors import workspace_profile_get
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import lead_create, webhook_lead_ingest
 from leads.webhook import EmptySubmission, normalise
-from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyAuthentication
+from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyApiView
 from workspaces.models import Workspace
 from workspaces.selectors import workspace_cache_forget, workspace_get, workspace_get_cached
 
@@ -69,8 +68,7 @@ def check_api_key(request: Request, workspace: Workspace, *, required: bool) -> 
         raise NotAuthenticated(API_KEY_REQUIRED)
 
 
-class LeadCreateApi(APIView):
-    authentication_classes = [ApiKeyAuthentication]
+class LeadCreateApi(ApiKeyApiView):
     parser_classes = [JSONObjectParser]
     content_negotiation_class = JsonAnswerNegotiation
 
@@ -122,8 +120,7 @@ def _fields(request: Request) -> dict[str, Any]:
     return fields
 
 
-class WebhookApi(APIView):
-    authentication_classes = [ApiKeyAuthentication]
+class WebhookApi(ApiKeyApiView):
     parser_classes = [JSONObjectParser, LenientFormParser, MultiPartParser, PlainTextParser]
     content_negotiation_class = JsonAnswerNegotiation
 

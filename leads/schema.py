@@ -7,13 +7,13 @@ from rest_framework import serializers
 from hushmetrics.openapi import LEAD_API_ERROR, error_responses
 from leads.models import Lead
 from leads.serializers import LeadCreateInputSerializer
-from leads.webhook import MAX_VALUE
+from leads.webhook import ALIASES, HONEYPOTS, MAX_VALUE, REDIRECTS
 
 WORKSPACE = "6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e6f7"
 
 
 class LeadSchema(serializers.Serializer):
-    """The full lead as both endpoints return it (schema only; rendered by `lead_output`)."""
+    """The lead both endpoints return, for the schema (the views render it themselves)."""
 
     id = serializers.UUIDField()
     workspace_id = serializers.UUIDField()
@@ -122,15 +122,45 @@ _FORM = {
     },
     "minProperties": 1,
 }
+
+
+def spellings_by_field() -> dict[str, list[str]]:
+    """`leads.webhook.ALIASES` turned around: each lead field (or name part) → its spellings."""
+    fields: dict[str, list[str]] = {}
+    for spelling, field in ALIASES.items():
+        fields.setdefault(field, []).append(spelling)
+    return fields
+
+
+def _code(words: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(f"`{word}`" for word in words)
+
+
+NAME_PARTS = ("first_name", "middle_name", "last_name")
+WEBHOOK_DESCRIPTION = "\n\n".join(
+    [
+        "Paste this URL into any form builder. Takes JSON, form-encoded, multipart and JSON "
+        "as text/plain. A retried submission (Idempotency-Key, Framer's submission id, a "
+        "builder's event id) returns the lead already created with 200.",
+        "**Recognised fields**, in any letter case, with `-`, spaces and `_` alike "
+        "(`E-mail`, `e mail` and `E_MAIL` are all `e_mail`):",
+        "\n".join(
+            f"- **{field}**{' (a name part)' if field in NAME_PARTS else ''}: {_code(spellings)}"
+            for field, spellings in spellings_by_field().items()
+        ),
+        "Name parts are joined into the lead's name when no name field is sent, and kept in "
+        "`extra_data`. With no email field, a single field whose value is a valid address is "
+        "the email. Every `utm_*` field is grouped into `utm`; every other field is kept in "
+        "`extra_data`.",
+        f"**Control fields**, never stored (nor is any other field that starts with `_`): "
+        f"{_code(REDIRECTS)}: a plain HTML form posted by a browser gets a 303 to this URL "
+        f"when its host is the posting page's; {_code(HONEYPOTS)}: the honeypot, a non-empty "
+        f"value stores the lead as spam and answers as for any lead.",
+    ]
+)
 WEBHOOK_SCHEMA = {
     "summary": "Universal form webhook",
-    "description": (
-        "Paste this URL into any form builder. Takes JSON, form-encoded, multipart and JSON "
-        "as text/plain; maps common field spellings onto name/email/phone/source/value/"
-        "page_url, groups `utm_*` into `utm` and keeps every other field in `extra_data`. "
-        "A retried submission (Idempotency-Key, Framer's submission id, a builder's event id) "
-        "returns the lead already created with 200."
-    ),
+    "description": WEBHOOK_DESCRIPTION,
     "parameters": [
         OpenApiParameter("workspace_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
         OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER),

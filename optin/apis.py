@@ -5,23 +5,21 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import enforce_rate_limit
 from optin.schema import OPTIN_SUBMIT_SCHEMA
 from optin.serializers import OptInSubmitSerializer
 from optin.services import optin_submit
-from workspaces.authentication import ApiKeyAuthentication, HasApiKey
+from workspaces.authentication import ApiKeyApiView, HasApiKey
 
 RATE_LIMIT_GROUP = "optin-submit"
 NEW_LEAD_MESSAGE = "Lead created via opt-in"
 EXISTING_LEAD_MESSAGE = "Opt-in recorded for existing lead"
 
 
-class OptInSubmitApi(APIView):
+class OptInSubmitApi(ApiKeyApiView):
     """An opt-in for the key's workspace: 201 with a new lead, 200 for a known one or a replay."""
 
-    authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
 
     @extend_schema(**OPTIN_SUBMIT_SCHEMA)

@@ -1,10 +1,16 @@
 """API-key authentication for both public surfaces, shaped like DRF's TokenAuthentication."""
 
+import logging
+from typing import Any
+
 from django.conf import settings
+from django.db import DatabaseError
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from workspaces.models import ApiKey
@@ -12,6 +18,8 @@ from workspaces.services import api_key_mark_used, api_key_verify
 
 INVALID_KEY_MESSAGE = "Invalid or revoked API key"
 AUTH_FAILURE_GROUP = "auth-failures"
+
+logger = logging.getLogger(__name__)
 
 
 def presented_key(request: Request) -> str | None:
@@ -35,8 +43,10 @@ class ApiKeyAuthentication(BaseAuthentication):
     """Authenticates `(None, ApiKey)`; every failure is the same 401, whatever went wrong.
 
     Rejected keys count against the client IP (RATE_LIMIT_AUTH_FAILURES); past it the client
-    gets 429s, so guessing keys is slow. Accepted keys stamp `last_used_at` (at most once a
-    minute). Views that require a key add `HasApiKey`; without it a key is optional.
+    gets 429s, so guessing keys is slow. Views that require a key add `HasApiKey`; without it
+    a key is optional. A key's `last_used_at` is stamped by `ApiKeyApiView`, once the request
+    is accepted, never here: a verified key can still be refused (another workspace's, a bad
+    body).
     """
 
     def authenticate(self, request: Request) -> tuple[None, ApiKey] | None:
@@ -53,7 +63,6 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None:
             enforce_rate_limit(request, group=AUTH_FAILURE_GROUP, key=ip, rate=rate)
             raise AuthenticationFailed(INVALID_KEY_MESSAGE)
-        api_key_mark_used(api_key=api_key)
         return (None, api_key)
 
     def authenticate_header(self, request: Request) -> str:
@@ -71,3 +80,26 @@ class HasApiKey(BasePermission):
         if isinstance(request.auth, ApiKey):
             return True
         raise AuthenticationFailed(INVALID_KEY_MESSAGE)
+
+
+class ApiKeyApiView(APIView):
+    """An endpoint authenticated by `ApiKeyAuthentication` that stamps the key's
+    `last_used_at` (at most once a minute) only when it accepts the request: a 2xx, or the
+    webhook's 303. A refusal (4xx) or a failure (5xx) leaves the key as it was."""
+
+    authentication_classes = [ApiKeyAuthentication]
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Only a handler answers 2xx/3xx, and it runs after authentication: `request.auth`
+        # is already settled here, never computed afresh.
+        if 200 <= response.status_code < 400 and isinstance(request.auth, ApiKey):
+            try:
+                api_key_mark_used(api_key=request.auth)
+            except DatabaseError as error:
+                # The answer stands: what it reports is committed, and a client told
+                # otherwise would send it again.
+                logger.warning("api key %s: last_used_at not stamped: %s", request.auth.pk, error)
+        return response

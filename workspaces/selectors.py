@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from workspaces.models import ApiKey, Workspace
 
@@ -27,6 +27,26 @@ def workspace_get(*, workspace_id: str | uuid.UUID) -> Workspace | None:
         return Workspace.objects.get(pk=pk)
     except Workspace.DoesNotExist:
         return None
+
+
+def workspace_find(*, id_or_name: str) -> list[Workspace]:
+    """What an operator's `--workspace` value names: the workspace with that id, else every
+    workspace with exactly that name (none, one, or several: the caller decides)."""
+    value = id_or_name.strip()
+    by_id = workspace_get(workspace_id=value)
+    if by_id is not None:
+        return [by_id]
+    return list(workspaces_named(name=value))
+
+
+def workspaces_named(*, name: str) -> QuerySet[Workspace]:
+    """Workspaces with exactly this name (names are not unique), oldest first."""
+    return Workspace.objects.filter(name=name.strip()).order_by("created_at", "id")
+
+
+def workspace_list_with_lead_counts() -> QuerySet[Workspace]:
+    """Every workspace, oldest first, each with `lead_count`: one query however many."""
+    return Workspace.objects.annotate(lead_count=Count("leads")).order_by("created_at", "id")
 
 
 def _cache_key(workspace_id: uuid.UUID) -> str:

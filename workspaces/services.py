@@ -42,14 +42,44 @@ def workspace_create(
     *, name: str, webhook_enabled: bool = True, require_api_key: bool = False
 ) -> Workspace:
     """Create a workspace; the name must not be blank."""
+    return Workspace.objects.create(
+        name=_workspace_name(name), webhook_enabled=webhook_enabled, require_api_key=require_api_key
+    )
+
+
+@transaction.atomic
+def workspace_update(
+    *,
+    workspace: Workspace,
+    name: str | None = None,
+    require_api_key: bool | None = None,
+    webhook_enabled: bool | None = None,
+) -> Workspace:
+    """Change what is given (None leaves a field as it is); saves only the changed fields."""
+    wanted = {
+        "name": None if name is None else _workspace_name(name),
+        "require_api_key": require_api_key,
+        "webhook_enabled": webhook_enabled,
+    }
+    changed = [
+        field
+        for field, value in wanted.items()
+        if value is not None and getattr(workspace, field) != value
+    ]
+    for field in changed:
+        setattr(workspace, field, wanted[field])
+    if changed:
+        workspace.save(update_fields=changed)
+    return workspace
+
+
+def _workspace_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Workspace name must not be blank."})
     if len(name) > Workspace._meta.get_field("name").max_length:
         raise ValidationError({"name": "Workspace name is too long (200 characters at most)."})
-    return Workspace.objects.create(
-        name=name, webhook_enabled=webhook_enabled, require_api_key=require_api_key
-    )
+    return name
 
 
 def profile_create(

@@ -1,12 +1,15 @@
 """The OpenAPI schema is valid, served, and every documented example conforms to it."""
 
 import json
+import re
 
 import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from hushmetrics.openapi import COMPONENT_DESCRIPTIONS
 from leads.models import LeadSource, LeadStatus
+from leads.webhook import ALIASES
 from optin.models import OptInSource
 from optin.schema import ERROR_EXAMPLES as OPTIN_ERROR_EXAMPLES
 
@@ -208,3 +211,120 @@ def test_every_operation_example_conforms(spec):
                     _validator(spec, media["schema"]).validate(example["value"])
                     checked += 1
     assert checked >= 4
+
+
+@pytest.mark.parametrize(
+    ("host", "secure", "server"),
+    [
+        ("localhost:8000", False, "http://localhost:8000"),
+        ("127.0.0.1:8123", False, "http://127.0.0.1:8123"),
+        ("localhost", True, "https://localhost"),
+    ],
+)
+def test_the_schema_names_the_host_serving_it_as_its_server(client, host, secure, server):
+    """So "Try it out" on /v1/docs/ calls the host and port the page came from."""
+    response = client.get("/v1/schema/?format=json", HTTP_HOST=host, secure=secure)
+    assert json.loads(response.content)["servers"] == [{"url": server}]
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type", "starts_with"),
+    [
+        (BROWSER_ACCEPT, "text/plain; charset=utf-8", b"openapi: 3"),
+        ("*/*", "application/vnd.oai.openapi; charset=utf-8", b"openapi: 3"),
+        ("application/vnd.oai.openapi", "application/vnd.oai.openapi; charset=utf-8", b"openapi"),
+        ("application/vnd.oai.openapi+json", "application/vnd.oai.openapi+json", b"{"),
+        ("application/json, text/plain, */*", "application/json", b"{"),
+        ("application/yaml", "application/yaml; charset=utf-8", b"openapi: 3"),
+    ],
+)
+def test_a_browser_is_shown_the_schema_and_clients_get_what_they_ask_for(
+    client, accept, content_type, starts_with
+):
+    response = client.get("/v1/schema/", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("inline")
+    assert response.content.startswith(starts_with)
+
+
+def test_a_browser_asking_for_json_is_shown_json(client):
+    response = client.get("/v1/schema/?format=json", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["openapi"].startswith("3.")
+
+
+def _descriptions(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node[key] for key in ("description", "summary") if isinstance(node.get(key), str)]
+        return own + [text for value in node.values() for text in _descriptions(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _descriptions(value)]
+    return []
+
+
+def _maintainers_docstrings() -> set[str]:
+    """The docstrings of every class the schema is built from, which are for maintainers."""
+    import inspect
+
+    import hushmetrics.apis
+    import hushmetrics.serializers
+    import leads.apis
+    import leads.schema
+    import leads.serializers
+    import optin.apis
+    import optin.schema
+    import optin.serializers
+
+    modules = [
+        hushmetrics.apis,
+        hushmetrics.serializers,
+        leads.apis,
+        leads.schema,
+        leads.serializers,
+        optin.apis,
+        optin.schema,
+        optin.serializers,
+    ]
+    docs = set()
+    for module in modules:
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and cls.__doc__:
+                docs.add(" ".join(inspect.cleandoc(cls.__doc__).split()))
+    return docs
+
+
+def test_no_internal_note_is_published(spec):
+    published = [" ".join(text.split()) for text in _descriptions(spec)]
+    docstrings = _maintainers_docstrings()
+    assert len(docstrings) > 10
+    for text in published:
+        assert text not in docstrings
+        for note in ("A.1", "A.2", "SPEC", "lead_output", "validated_data", "Serializer"):
+            assert note not in text
+        assert "refuses fields" not in text
+
+
+def test_every_body_has_a_public_description(spec):
+    schemas = spec["components"]["schemas"]
+    for name in (
+        "LeadCreateInputRequest",
+        "LeadSchema",
+        "OptInSubmitRequest",
+        "QuestionAnswerRequest",
+        "TrafficRequest",
+    ):
+        assert schemas[name]["description"] == COMPONENT_DESCRIPTIONS[name]
+
+
+def test_the_webhook_description_lists_every_recognised_spelling_and_control_field(spec):
+    description = _operation(spec, "/v1/webhook/{workspace_id}")["description"]
+    for field in set(ALIASES.values()):
+        line = next(line for line in description.splitlines() if line.startswith(f"- **{field}**"))
+        spellings = {spelling for spelling, target in ALIASES.items() if target == field}
+        assert set(re.findall(r"`([^`]+)`", line.partition(":")[2])) == spellings
+    for control in ("_next", "_redirect", "_gotcha", "_honeypot"):
+        assert f"`{control}`" in description

@@ -1,69 +1,19 @@
 """The back office in a real browser: headless Chromium driven by Playwright.
 
 Log in, find a lead by email, open it and read its opt-in Q&A, issue an API key (shown once),
-revoke it, and see the key refused afterwards. Screenshots go to artifacts/screenshots/
-(git-ignored).
-Runs wherever /usr/bin/chromium and the playwright package exist, and always in CI
-(`.ci/run` installs both), where a missing browser is a failure, not a skip.
+revoke it, and see the key refused afterwards. The browser: `hushmetrics/tests/browser.py`.
 """
 
 import json
-import os
-import shutil
-from pathlib import Path
 
-import pytest
-from django.conf import settings
-from django.db import connections
-
+from hushmetrics.tests.browser import BROWSER_TEST, SCREENSHOTS, expect
 from leads.tests.factories import LeadFactory
 from optin.tests.factories import OptInFactory, QuestionAnswerFactory
 from workspaces.services import api_key_verify
 from workspaces.tests.factories import ApiKeyFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 OPTIN_SUBMIT = "/api/opt-in/submit"
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - CI installs it
-    sync_playwright = None
-
-browser_missing = sync_playwright is None or not shutil.which(CHROMIUM)
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        browser_missing and not os.environ.get("CI"),
-        reason="needs /usr/bin/chromium and playwright (`.ci/run` installs them)",
-    ),
-]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code, so Django's async guard is lifted for this test only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1680, "height": 1000})
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
-        # ORM calls made while Playwright's loop runs get their own context-local connection;
-        # hand it back, or it would hold the test database open at teardown.
-        connections.close_all()
+pytestmark = BROWSER_TEST
 
 
 def submit_optin(page, base_url: str, key: str, email: str):  # noqa: ANN001, ANN201

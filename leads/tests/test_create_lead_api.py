@@ -290,6 +290,43 @@ def test_a_valid_key_of_the_workspace_is_accepted_and_stamped(api_client, worksp
     assert ApiKey.objects.get(pk=api_key.pk).last_used_at is not None
 
 
+def test_a_refused_request_leaves_the_key_unstamped(api_client, workspace, api_key):
+    other = WorkspaceFactory()
+    another_workspace = post(
+        api_client, {"workspace_id": str(other.id)}, HTTP_X_API_KEY=api_key.plaintext
+    )
+    bad_body = post(
+        api_client,
+        {"workspace_id": str(workspace.id), "status": "hot"},
+        HTTP_X_API_KEY=api_key.plaintext,
+    )
+    webhook_elsewhere = api_client.post(
+        f"/v1/webhook/{other.id}", {"name": "Jane"}, format="json", HTTP_X_API_KEY=api_key.plaintext
+    )
+
+    assert another_workspace.status_code == 401
+    assert another_workspace.json() == INVALID_KEY
+    assert bad_body.status_code == 400
+    assert webhook_elsewhere.status_code == 401
+    assert Lead.objects.count() == 0
+    assert ApiKey.objects.get(pk=api_key.pk).last_used_at is None
+
+
+def test_a_webhook_redirect_is_an_accepted_request_and_stamps_the_key(
+    api_client, workspace, api_key
+):
+    response = api_client.post(
+        f"/v1/webhook/{workspace.id}",
+        {"name": "Jane", "_next": "https://example.com/thanks"},
+        HTTP_ACCEPT="text/html",
+        HTTP_REFERER="https://example.com/contact",
+        HTTP_X_API_KEY=api_key.plaintext,
+    )
+
+    assert response.status_code == 303
+    assert ApiKey.objects.get(pk=api_key.pk).last_used_at is not None
+
+
 def test_a_bearer_key_is_accepted(api_client, workspace, api_key):
     response = post(
         api_client,

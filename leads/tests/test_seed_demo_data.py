@@ -44,7 +44,7 @@ def test_adds_to_an_existing_workspace_without_email_clashes(workspace):
     ("args", "message"),
     [
         (["--leads", "0"], "--leads must be a positive number."),
-        (["--leads", "5", "--workspace", "nope"], "No workspace with id 'nope'."),
+        (["--leads", "5", "--workspace", "nope"], "No workspace with id or name 'nope'."),
     ],
 )
 def test_bad_arguments_fail_clearly(args, message):

@@ -100,6 +100,16 @@ def test_accepted_key_stamps_last_used_at_at_most_once_a_minute(api_client, api_
     assert ApiKey.objects.get(pk=api_key.pk).last_used_at > first
 
 
+@pytest.mark.usefixtures("nothing_written")
+def test_a_refused_body_leaves_the_key_unstamped(api_client, api_key):
+    response = api_client.post(
+        SUBMIT_URL, {**BODY, "source": "SMS"}, format="json", HTTP_X_API_KEY=api_key.plaintext
+    )
+
+    assert response.status_code == 400
+    assert ApiKey.objects.get(pk=api_key.pk).last_used_at is None
+
+
 def test_the_key_decides_the_workspace(api_client, api_key):
     other_key = ApiKeyFactory()
     response = _post(api_client, HTTP_X_API_KEY=other_key.plaintext)

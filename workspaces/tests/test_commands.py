@@ -3,24 +3,18 @@ import re
 import subprocess
 import sys
 from datetime import timedelta
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.services import api_key_verify
+from workspaces.tests.commands import run
 from workspaces.tests.factories import ApiKeyFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-def run(*args: str) -> tuple[str, str]:
-    out, err = StringIO(), StringIO()
-    call_command(*args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
 
 
 def test_create_workspace_prints_only_its_id():
@@ -74,6 +68,10 @@ def test_commands_reject_an_unknown_workspace(workspace_id):
         run("issue_api_key", "--workspace", workspace_id, "--name", "k")
     with pytest.raises(CommandError, match="No workspace"):
         run("list_api_keys", "--workspace", workspace_id)
+    with pytest.raises(CommandError, match="No workspace"):
+        run("update_workspace", workspace_id, "--name", "x")
+    with pytest.raises(CommandError, match="No workspace"):
+        run("seed_demo_data", "--leads", "1", "--workspace", workspace_id)
 
 
 def test_create_profile_rejects_a_bad_clerk_id_and_email(workspace):
@@ -124,17 +122,27 @@ def test_issue_api_key_rejects_a_non_positive_expiry(workspace):
 
 
 def test_list_api_keys_shows_states_and_never_secrets(workspace):
-    active = ApiKeyFactory(workspace=workspace, name="live one")
+    active = ApiKeyFactory(workspace=workspace, name="live one", expires_in_days=30)
     revoked = ApiKeyFactory(workspace=workspace, name="old one")
     run("revoke_api_key", revoked.display_prefix)
     other = ApiKeyFactory(name="elsewhere")
     out, _ = run("list_api_keys", "--workspace", str(workspace.id))
     lines = out.splitlines()
-    assert lines[0].split() == ["PREFIX", "NAME", "WORKSPACE", "CREATED", "LAST", "USED", "STATE"]
+    assert lines[0].split() == [
+        "PREFIX",
+        "NAME",
+        "WORKSPACE",
+        "CREATED",
+        "LAST",
+        "USED",
+        "EXPIRES",
+        "STATE",
+    ]
     assert len(lines) == 3
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert rows[active.display_prefix].endswith("active")
-    assert rows[revoked.display_prefix].endswith("revoked")
+    expires = ApiKey.objects.get(pk=active.pk).expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    assert rows[active.display_prefix].split()[-4:] == [*expires.split(), "active"]
+    assert rows[revoked.display_prefix].split()[-2:] == ["never", "revoked"]
     assert other.display_prefix not in out
     for key in (active, revoked):
         assert key.plaintext not in out
@@ -178,6 +186,12 @@ echo "REVOKED=$REVOKED"
 if $py issue_api_key --workspace nope --name x >/dev/null 2>"{tmp_path / "err.txt"}"; then
   echo "BAD-ARGS-SUCCEEDED"
 fi
+BYNAME=$($py update_workspace "Shell Co" --require-api-key 2>/dev/null)
+echo "BYNAME=$BYNAME"
+$py create_workspace "Shell Co" >/dev/null 2>"{tmp_path / "dup.txt"}"
+if $py issue_api_key --workspace "Shell Co" --name x >/dev/null 2>"{tmp_path / "amb.txt"}"; then
+  echo "AMBIGUOUS-SUCCEEDED"
+fi
 """
     result = subprocess.run(  # noqa: S603
         ["/bin/bash", "-c", script],
@@ -198,6 +212,10 @@ fi
     assert values["REVOKED"] == values["KEY"][:16]
     assert "BAD-ARGS-SUCCEEDED" not in result.stdout
     assert "No workspace" in (tmp_path / "err.txt").read_text()
+    assert values["BYNAME"] == values["WS"]
+    assert "already named 'Shell Co'" in (tmp_path / "dup.txt").read_text()
+    assert "AMBIGUOUS-SUCCEEDED" not in result.stdout
+    assert "2 workspaces are named 'Shell Co'" in (tmp_path / "amb.txt").read_text()
     assert "active" in result.stdout
 
 
@@ -212,8 +230,32 @@ def test_bootstrap_demo_prints_working_credentials_once():
     assert authenticate(username="admin", password=password).is_superuser
     assert str(api_key_verify(key=key).workspace_id) == workspace_id
 
-    again, err = run("bootstrap_demo")
-    assert again == ""
-    assert "already set up" in err
+    again, _ = run("bootstrap_demo", "--base-url", "http://127.0.0.1:9000")
     assert Workspace.objects.count() == 1
     assert ApiKey.objects.count() == 1
+    assert password not in again
+    assert key not in again
+    assert "sk_live_" not in again
+
+
+def test_bootstrap_demo_prints_the_urls_on_every_run():
+    run("bootstrap_demo", "--base-url", "http://127.0.0.1:9000")
+    workspace = Workspace.objects.get()
+
+    again, _ = run("bootstrap_demo", "--base-url", "http://localhost:8001/")
+
+    assert f"Webhook URL:  http://localhost:8001/v1/webhook/{workspace.id}" in again
+    assert f"Workspace id: {workspace.id}" in again
+    assert "Admin:        http://localhost:8001/admin/" in again
+    assert "API docs:     http://localhost:8001/v1/docs/" in again
+
+
+def test_bootstrap_demo_without_its_workspace_still_prints_admin_and_docs():
+    run("bootstrap_demo")
+    Workspace.objects.all().delete()
+
+    again, _ = run("bootstrap_demo")
+
+    assert "Webhook URL:  none" in again
+    assert "http://127.0.0.1:8000/admin/" in again
+    assert "http://127.0.0.1:8000/v1/docs/" in again

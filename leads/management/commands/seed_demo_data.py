@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,8 +14,9 @@ from tqdm import tqdm
 
 from leads.models import Lead
 from workspaces.management.commands._base import (
+    WORKSPACE_HELP,
     get_workspace_or_fail,
-    validation_to_command_error,
+    validation_fails_the_command,
 )
 from workspaces.models import Profile, Workspace
 from workspaces.services import profile_create, workspace_create
@@ -79,22 +79,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--leads", type=int, required=True, help="how many leads to add")
-        parser.add_argument("--workspace", help="workspace id (default: a new demo workspace)")
+        parser.add_argument("--workspace", help=f"{WORKSPACE_HELP} (default: a new demo workspace)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
 
     def handle(self, *args: object, **options: object) -> None:
         count = int(options["leads"])  # type: ignore[arg-type]
         if count < 1:
             raise CommandError("--leads must be a positive number.")
-        try:
+        with validation_fails_the_command():
             workspace = (
                 get_workspace_or_fail(str(options["workspace"]))
                 if options["workspace"]
                 else workspace_create(name="Demo workspace (seeded)")
             )
             profiles = self._profiles(workspace)
-        except ValidationError as error:
-            raise validation_to_command_error(error) from None
         start = Lead.objects.filter(workspace=workspace).count()
         rows = demo_rows(
             workspace=workspace,

@@ -1,7 +1,7 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
-from workspaces.management.commands._base import validation_to_command_error
+from workspaces.management.commands._base import validation_fails_the_command
+from workspaces.selectors import workspaces_named
 from workspaces.services import workspace_create
 
 
@@ -18,13 +18,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        try:
+        namesakes = [str(workspace.id) for workspace in workspaces_named(name=str(options["name"]))]
+        with validation_fails_the_command():
             workspace = workspace_create(
                 name=str(options["name"]),
                 require_api_key=bool(options["require_api_key"]),
                 webhook_enabled=not options["no_webhook"],
             )
-        except ValidationError as error:
-            raise validation_to_command_error(error) from None
+        if namesakes:
+            self.stderr.write(
+                f"Warning: {len(namesakes)} workspace(s) already named {workspace.name!r} "
+                f"({', '.join(namesakes)}); --workspace needs this one's id from now on."
+            )
         self.stderr.write(f"Created workspace {workspace.name!r}.")
         self.stdout.write(str(workspace.id))

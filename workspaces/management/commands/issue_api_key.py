@@ -1,9 +1,9 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
 from workspaces.management.commands._base import (
+    WORKSPACE_HELP,
     get_workspace_or_fail,
-    validation_to_command_error,
+    validation_fails_the_command,
 )
 from workspaces.services import api_key_issue
 
@@ -12,20 +12,18 @@ class Command(BaseCommand):
     help = "Issue an API key for a workspace; prints the key, which is shown this once only."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--workspace", required=True, help="workspace id")
+        parser.add_argument("--workspace", required=True, help=WORKSPACE_HELP)
         parser.add_argument("--name", required=True, help="what the key is for")
         parser.add_argument("--expires-in-days", type=int, default=None)
 
     def handle(self, *args: object, **options: object) -> None:
         workspace = get_workspace_or_fail(str(options["workspace"]))
-        try:
+        with validation_fails_the_command():
             issued = api_key_issue(
                 workspace=workspace,
                 name=str(options["name"]),
                 expires_in_days=options["expires_in_days"],  # type: ignore[arg-type]
             )
-        except ValidationError as error:
-            raise validation_to_command_error(error) from None
         self.stderr.write(
             f"Issued key {issued.api_key.display_prefix}… for {workspace.name!r}. "
             "Store it now: it cannot be shown again."
