@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import (
+    APIException,
     AuthenticationFailed,
     NotAuthenticated,
     NotFound,
@@ -27,13 +28,21 @@ from leads.parsers import JSONObjectParser, LenientFormParser, PlainTextParser
 from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
 from leads.selectors import workspace_profile_get
 from leads.serializers import LeadCreateInputSerializer, lead_output
-from leads.services import lead_create, webhook_lead_ingest
+from leads.services import SubmissionIdReused, lead_create, webhook_lead_ingest
 from leads.webhook import EmptySubmission, normalise
 from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyApiView
 from workspaces.models import Workspace
 from workspaces.selectors import workspace_cache_forget, workspace_get, workspace_get_cached
 
 WORKSPACE_NOT_FOUND = "Workspace not found"
+
+
+class SubmissionIdConflict(APIException):
+    status_code = 409
+    default_detail = "This submission id was already used with a different body"
+    default_code = "submission_id_reused"
+
+
 API_KEY_REQUIRED = "An API key is required for this workspace"
 
 
@@ -154,7 +163,10 @@ class WebhookApi(ApiKeyApiView):
         except EmptySubmission:
             raise ParseError("Request body has no fields") from None
         with workspace_still_there(workspace):
-            lead, created = webhook_lead_ingest(workspace=workspace, submission=submission)
+            try:
+                lead, created = webhook_lead_ingest(workspace=workspace, submission=submission)
+            except SubmissionIdReused:
+                raise SubmissionIdConflict from None
         if submission.redirect_to:
             return Response(
                 lead_output(lead), status=303, headers={"Location": submission.redirect_to}

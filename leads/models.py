@@ -50,6 +50,10 @@ class Lead(models.Model):
     is_spam = models.BooleanField(default=False)
     # The webhook's retry key (Idempotency-Key, Framer's header, a builder's own id).
     submission_id = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    # SHA-256 of the body that first came with submission_id (see webhook_lead_ingest).
+    submission_fingerprint = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -182,7 +182,14 @@ WEBHOOK_SCHEMA = {
             LeadSchema, description="A retried submission, or a WordPress/ user agent"
         ),
         303: OpenApiResponse(description="HTML form with `_next` on the posting page's host"),
-        **error_responses(LEAD_API_ERROR, LEAD_ERRORS),
+        **error_responses(
+            LEAD_API_ERROR,
+            {
+                **LEAD_ERRORS,
+                409: "The submission id (Idempotency-Key or the builder's own) was already used "
+                "with a different body; nothing of the stored lead is shown",
+            },
+        ),
     },
     "auth": [{"ApiKey": []}, {}],
     "tags": ["Leads"],

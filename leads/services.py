@@ -1,5 +1,6 @@
 """Writes for leads. Every surface (API, webhook, opt-in, admin) creates and edits through here."""
 
+import hmac
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +46,7 @@ def lead_create(
     page_url: str | None = None,
     is_spam: bool = False,
     submission_id: str | None = None,
+    submission_fingerprint: str | None = None,
 ) -> Lead:
     """Insert one lead (one query). Inputs are already validated by the caller's surface."""
     return Lead.objects.create(
@@ -62,6 +64,7 @@ def lead_create(
         page_url=page_url,
         is_spam=is_spam,
         submission_id=submission_id,
+        submission_fingerprint=submission_fingerprint,
     )
 
 
@@ -85,15 +88,21 @@ def lead_touch(*, lead: Lead) -> Lead:
     return lead
 
 
+class SubmissionIdReused(Exception):
+    """A submission id already stored for the workspace came with a different body."""
+
+
 def webhook_lead_ingest(
     *, workspace: Workspace, submission: WebhookSubmission
 ) -> tuple[Lead, bool]:
     """Store one webhook delivery as a lead: (lead, created).
 
-    A delivery whose submission id was already stored for the workspace returns that lead
-    and writes nothing, also when retries race: the unique constraint on (workspace,
-    submission_id) settles it, and the loser reads the winner. The first delivery is one
-    query (the insert); a retry is the failed insert and the read.
+    A delivery whose submission id was already stored for the workspace with the same body
+    (fingerprint) returns that lead and writes nothing, also when retries race: the unique
+    constraint on (workspace, submission_id) settles it, and the loser reads the winner. With
+    another body it raises SubmissionIdReused, and the caller reveals nothing of the stored
+    lead (as Stripe treats a reused idempotency key). The first delivery is one query (the
+    insert); a retry is the failed insert and the read.
     """
     submission_id = submission.submission_id
     fields = {
@@ -108,6 +117,7 @@ def webhook_lead_ingest(
         "page_url": submission.page_url,
         "is_spam": submission.is_spam,
         "submission_id": submission_id,
+        "submission_fingerprint": submission.fingerprint if submission_id else None,
     }
     try:
         if connection.in_atomic_block:
@@ -124,5 +134,11 @@ def webhook_lead_ingest(
         winner = lead_get_by_submission_id(workspace=workspace, submission_id=submission_id)
         if winner is None:
             raise
+        # A lead stored before fingerprints were kept has none: only its own body could
+        # prove a retry, so it is treated as another body.
+        if not hmac.compare_digest(
+            winner.submission_fingerprint or "", submission.fingerprint or "-"
+        ):
+            raise SubmissionIdReused from None
         return winner, False
     return lead, True

@@ -177,3 +177,77 @@ class TestWorkspaceWebhookBudget:
 @pytest.fixture
 def other_workspace():
     return WorkspaceFactory(name="Other Co")
+
+
+@pytest.mark.django_db
+class TestSubmissionIdReuse:
+    """A seen submission id with the same body replays the lead; with another body it is a 409
+    that reveals nothing of the stored lead (Stripe's rule for idempotency keys)."""
+
+    CONFLICT = {"message": "This submission id was already used with a different body"}
+
+    def post(self, client, workspace, body: dict, **headers: str):
+        return client.post(
+            f"/v1/webhook/{workspace.id}",
+            json.dumps(body),
+            content_type="application/json",
+            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+        )
+
+    def test_a_retry_with_the_same_body_gets_the_stored_lead(self, client, workspace):
+        body = {"name": "Jane Doe", "email": "jane@example.com", "phone": "+15550100"}
+        first = self.post(client, workspace, body, **{"Idempotency-Key": "order-1001"})
+        again = self.post(client, workspace, body, **{"Idempotency-Key": "order-1001"})
+        assert first.status_code == 201
+        assert again.status_code == 200
+        assert again["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+
+    def test_key_order_and_spacing_do_not_make_another_body(self, client, workspace):
+        headers = {"Idempotency-Key": "order-7"}
+        self.post(client, workspace, {"email": "a@example.com", "name": "A"}, **headers)
+        again = client.post(
+            f"/v1/webhook/{workspace.id}",
+            '{ "name" : "A",  "email": "a@example.com" }',
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="order-7",
+        )
+        assert again.status_code == 200
+
+    def test_a_guessed_key_with_another_body_gets_409_and_nothing_of_the_lead(
+        self, client, workspace
+    ):
+        stored = {"name": "Jane Doe", "email": "jane@example.com", "phone": "+15550100"}
+        self.post(client, workspace, stored, **{"Idempotency-Key": "order-1001"})
+        probe = self.post(client, workspace, {"x": "1"}, **{"Idempotency-Key": "order-1001"})
+        assert probe.status_code == 409
+        assert probe.json() == self.CONFLICT
+        assert "Idempotent-Replayed" not in probe
+        for secret in ("Jane", "jane@example.com", "15550100"):
+            assert secret not in probe.content.decode()
+        assert Lead.objects.count() == 1
+
+    def test_a_builder_s_own_id_is_protected_the_same_way(self, client, workspace):
+        jotform = {"submissionID": "5912345678901234567", "rawRequest": '{"q3_email": "j@x.io"}'}
+        assert self.post(client, workspace, jotform).status_code == 201
+        forged = {**jotform, "rawRequest": '{"q3_email": "attacker@evil.test"}'}
+        response = self.post(client, workspace, forged)
+        assert response.status_code == 409
+        assert response.json() == self.CONFLICT
+        assert "j@x.io" not in response.content.decode()
+
+    def test_a_form_post_retried_is_still_a_replay(self, client, workspace):
+        form = {"name": "Jo", "email": "jo@example.com"}
+        url = f"/v1/webhook/{workspace.id}"
+        assert client.post(url, form, HTTP_IDEMPOTENCY_KEY="f-1").status_code == 201
+        assert client.post(url, form, HTTP_IDEMPOTENCY_KEY="f-1").status_code == 200
+        assert client.post(url, {**form, "x": "y"}, HTTP_IDEMPOTENCY_KEY="f-1").status_code == 409
+
+    def test_a_lead_stored_without_a_fingerprint_is_never_revealed(self, client, workspace):
+        self.post(client, workspace, {"email": "old@example.com"}, **{"Idempotency-Key": "old"})
+        Lead.objects.update(submission_fingerprint=None)  # as stored before fingerprints
+        again = self.post(
+            client, workspace, {"email": "old@example.com"}, **{"Idempotency-Key": "old"}
+        )
+        assert again.status_code == 409
+        assert again.json() == self.CONFLICT

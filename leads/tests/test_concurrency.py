@@ -71,3 +71,30 @@ def test_ten_concurrent_builder_retries_make_one_lead(name):
     assert sum(response.status_code == 201 for response in responses) == 1
     lead = Lead.objects.get()
     assert {response.json()["id"] for response in responses} == {str(lead.id)}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_bodies_with_one_key_make_one_lead_and_reveal_it_to_no_other():
+    workspace = WorkspaceFactory()
+    sent = iter(range(RETRIES))
+    lock = threading.Lock()
+
+    def send(client, url):
+        with lock:
+            n = next(sent)
+        return client.post(
+            url,
+            json.dumps({"email": f"person-{n}@example.com"}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="shared-key",
+        )
+
+    responses = _race(f"/v1/webhook/{workspace.id}", send)
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * (RETRIES - 1)
+    lead = Lead.objects.get()
+    for response in responses:
+        if response.status_code == 409:
+            assert lead.email not in response.content.decode()

@@ -2,6 +2,7 @@
 `_redirect` target, and the retry key that makes a redelivery a duplicate."""
 
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,3 +73,12 @@ def submission_id_from(headers: Mapping[str, str], unwrapped_id: str | None) -> 
         or namespaced("framer", header(headers, "framer-webhook-submission-id"))
         or unwrapped_id
     )
+
+
+def body_fingerprint(fields: Mapping[str, Any]) -> str:
+    """A SHA-256 of the delivery's fields as received (key order aside): a retry of the same
+    body has the same one, so a seen submission id with another body is told apart."""
+    canonical_json = json.dumps(
+        fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical_json.encode("utf-8", "surrogatepass")).hexdigest()

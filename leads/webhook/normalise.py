@@ -24,6 +24,7 @@ from hushmetrics.text import keep, strip_nul
 from leads.models import Lead
 from leads.webhook.builders import unwrap
 from leads.webhook.controls import (
+    body_fingerprint,
     header,
     honeypot_filled,
     is_control,
@@ -63,6 +64,9 @@ class WebhookSubmission:
     extra_data: dict[str, Any] | None = None
     is_spam: bool = False
     submission_id: str | None = None
+    # With a submission id: the body's fingerprint, kept with it to tell a retry (the same
+    # body) from another submission reusing the id.
+    fingerprint: str | None = None
     redirect_to: str | None = None
 
 
@@ -91,6 +95,7 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
     source = _parsed(mapped, "source", _lead_source, Lead.Source.OTHER)
     value = _parsed(mapped, "value", parse_money, ZERO)
     page_url = _page_url(mapped, unwrapped.page_url, headers)
+    submission_id = submission_id_from(headers, unwrapped.submission_id)
     return WebhookSubmission(
         name=name,
         email=email,
@@ -101,7 +106,8 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
         utm=mapped.utm or None,
         extra_data=mapped.extra or None,
         is_spam=honeypot_filled(mapped.controls),
-        submission_id=submission_id_from(headers, unwrapped.submission_id),
+        submission_id=submission_id,
+        fingerprint=body_fingerprint(fields) if submission_id else None,
         redirect_to=redirect_target(mapped.controls, headers),
     )
 
