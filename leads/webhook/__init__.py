@@ -7,7 +7,7 @@ text, money and bracket helpers; `vocabulary.py` the field spellings and the col
 
 from hushmetrics.text import keep
 from leads.webhook.builders import unwrap
-from leads.webhook.controls import redirect_target, submission_id_from
+from leads.webhook.controls import HONEYPOTS, REDIRECTS, redirect_target, submission_id_from
 from leads.webhook.helpers import as_text, canonical, expand_brackets, parse_money
 from leads.webhook.normalise import EmptySubmission, WebhookSubmission, normalise
 from leads.webhook.vocabulary import (
@@ -22,12 +22,14 @@ from leads.webhook.vocabulary import (
 
 __all__ = [
     "ALIASES",
+    "HONEYPOTS",
     "MAX_EMAIL",
     "MAX_NAME",
     "MAX_PAGE_URL",
     "MAX_PHONE",
     "MAX_VALUE",
     "PROTECTED",
+    "REDIRECTS",
     "EmptySubmission",
     "WebhookSubmission",
     "as_text",
