@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from workspaces.models import ApiKey
-from workspaces.services import api_key_mark_used, api_key_verify
+from workspaces.services import KEY_PREFIX, PUBLIC_LENGTH, api_key_mark_used, api_key_verify
 
 INVALID_KEY_MESSAGE = "Invalid or revoked API key"
 AUTH_FAILURE_GROUP = "auth-failures"
@@ -42,11 +42,11 @@ def presented_key(request: Request) -> str | None:
 class ApiKeyAuthentication(BaseAuthentication):
     """Authenticates `(None, ApiKey)`; every failure is the same 401, whatever went wrong.
 
-    Rejected keys count against the client IP (RATE_LIMIT_AUTH_FAILURES); past it the client
-    gets 429s, so guessing keys is slow. Views that require a key add `HasApiKey`; without it
-    a key is optional. A key's `last_used_at` is stamped by `ApiKeyApiView`, once the request
-    is accepted, never here: a verified key can still be refused (another workspace's, a bad
-    body).
+    Rejected keys count against the client IP and the key's prefix (RATE_LIMIT_AUTH_FAILURES);
+    past it the client gets 429s for that prefix, so guessing a key is slow. Views that
+    require a key add `HasApiKey`; without it a key is optional. A key's `last_used_at` is
+    stamped by `ApiKeyApiView`, once the request is accepted, never here: a verified key can
+    still be refused (another workspace's, a bad body).
     """
 
     def authenticate(self, request: Request) -> tuple[None, ApiKey] | None:
@@ -56,12 +56,18 @@ class ApiKeyAuthentication(BaseAuthentication):
         return self.authenticate_credentials(request, key)
 
     def authenticate_credentials(self, request: Request, key: str) -> tuple[None, ApiKey]:
-        ip = client_ip(request)
-        rate = settings.RATE_LIMIT_AUTH_FAILURES
-        enforce_rate_limit(request, group=AUTH_FAILURE_GROUP, key=ip, rate=rate, increment=False)
         api_key = api_key_verify(key=key)
         if api_key is None:
-            enforce_rate_limit(request, group=AUTH_FAILURE_GROUP, key=ip, rate=rate)
+            # Counted per (client IP, the key's public prefix), and only once a key has
+            # failed: a valid key is never refused for other keys' failures from the same
+            # address (a NAT, an integration platform), while a guesser of one key gets the
+            # same 401 until its own quota is spent, then 429s.
+            failures = f"{client_ip(request)}:{key[len(KEY_PREFIX) :][:PUBLIC_LENGTH]}"
+            rate = settings.RATE_LIMIT_AUTH_FAILURES
+            enforce_rate_limit(
+                request, group=AUTH_FAILURE_GROUP, key=failures, rate=rate, increment=False
+            )
+            enforce_rate_limit(request, group=AUTH_FAILURE_GROUP, key=failures, rate=rate)
             raise AuthenticationFailed(INVALID_KEY_MESSAGE)
         return (None, api_key)
 

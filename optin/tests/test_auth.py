@@ -149,34 +149,48 @@ def test_invalid_bodies_count_against_the_key_too(api_client, api_key, settings)
     assert response.json() == TOO_MANY
 
 
-def test_rejected_keys_are_rate_limited_per_ip(api_client, api_key, settings):
+def test_rejected_keys_are_rate_limited_per_ip_and_key_prefix(api_client, api_key, settings):
     settings.RATE_LIMIT_AUTH_FAILURES = "2/m"
-    for _ in range(2):
-        _assert_invalid_key(_post(api_client, HTTP_X_API_KEY="sk_live_" + "A" * 40))
+    guess = "sk_live_AAAAAAAA"  # one key's public prefix; the guesser varies the secret
+    for secret in ("a" * 32, "b" * 32):
+        _assert_invalid_key(_post(api_client, HTTP_X_API_KEY=guess + secret))
 
-    response = _post(api_client, HTTP_X_API_KEY="sk_live_" + "B" * 40)
+    response = _post(api_client, HTTP_X_API_KEY=guess + "c" * 32)
     assert response.status_code == 429
     assert response.json() == TOO_MANY
-    assert "Retry-After" in response
+    assert 1 <= int(response["Retry-After"]) <= 60
     # A spoofed X-Forwarded-For does not reset the quota.
-    spoofed = _post(api_client, HTTP_X_API_KEY=api_key.plaintext, HTTP_X_FORWARDED_FOR="10.9.9.9")
+    spoofed = _post(api_client, HTTP_X_API_KEY=guess + "d" * 32, HTTP_X_FORWARDED_FOR="10.9.9.9")
     assert spoofed.status_code == 429
     assert table_counts() == (0, 0, 0)
 
 
-def test_a_spent_auth_failure_quota_lets_keys_through_again_when_its_window_ends(
+def test_a_valid_key_is_never_refused_for_other_keys_failures_from_its_ip(
     api_client, api_key, settings
 ):
+    # A NAT or an integration platform: one address, many customers, one of them misconfigured.
+    settings.RATE_LIMIT_AUTH_FAILURES = "2/m"
+    for _ in range(5):
+        _post(api_client, HTTP_X_API_KEY="sk_live_" + "A" * 40)
+    assert _post(api_client, HTTP_X_API_KEY="sk_live_" + "A" * 40).status_code == 429
+
+    response = _post(api_client, HTTP_X_API_KEY=api_key.plaintext)
+    assert response.status_code == 201
+    # Another key's failures from the same address have a quota of their own.
+    _assert_invalid_key(_post(api_client, HTTP_X_API_KEY="sk_live_" + "B" * 40))
+
+
+def test_a_spent_auth_failure_quota_reopens_when_its_window_ends(api_client, api_key, settings):
     settings.RATE_LIMIT_AUTH_FAILURES = "2/s"
-    # Start at the beginning of a one-second window, so the four requests share it.
+    bad = "sk_live_" + "A" * 40
+    # Start at the beginning of a one-second window, so the requests share it.
     time.sleep(1 - time.time() % 1 + 0.01)
     for _ in range(2):
-        _assert_invalid_key(_post(api_client, HTTP_X_API_KEY="sk_live_" + "A" * 40))
-    assert _post(api_client, HTTP_X_API_KEY="sk_live_" + "B" * 40).status_code == 429
-    assert _post(api_client, HTTP_X_API_KEY=api_key.plaintext).status_code == 429
+        _assert_invalid_key(_post(api_client, HTTP_X_API_KEY=bad))
+    assert _post(api_client, HTTP_X_API_KEY=bad).status_code == 429
 
     time.sleep(1 - time.time() % 1 + 0.05)  # the next window
-    assert _post(api_client, HTTP_X_API_KEY=api_key.plaintext).status_code == 201
+    _assert_invalid_key(_post(api_client, HTTP_X_API_KEY=bad))
 
 
 def test_cache_down_lets_the_submission_through(api_client, api_key, caplog):
