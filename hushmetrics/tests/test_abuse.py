@@ -251,3 +251,55 @@ class TestSubmissionIdReuse:
         )
         assert again.status_code == 409
         assert again.json() == self.CONFLICT
+
+
+@pytest.mark.django_db
+class TestNextTarget:
+    """`_next` with control characters is refused (never a 500 after the commit), the
+    Location is the checked URL, and an https page never redirects to http."""
+
+    def post(self, client, workspace, target: str, origin: str = "https://acme.example"):
+        return client.post(
+            f"/v1/webhook/{workspace.id}",
+            {"email": "v@example.com", "_next": target},
+            HTTP_ACCEPT="text/html,application/xhtml+xml",
+            HTTP_ORIGIN=origin,
+        )
+
+    @pytest.mark.parametrize(
+        "target",
+        [
+            "https://acme.example/thanks\r\nSet-Cookie: x=1",
+            "https://acme.example/thanks\nX: 1",
+            "https://acme.example/\tthanks",
+            "https://acme.example/thanks page",
+            "https://acme.example/thanks\x7f",
+        ],
+    )
+    def test_control_characters_are_refused_and_the_lead_kept(self, client, workspace, target):
+        response = self.post(client, workspace, target)
+        assert response.status_code == 201
+        assert "Location" not in response
+        assert Lead.objects.get().email == "v@example.com"
+
+    def test_an_https_page_never_redirects_to_http(self, client, workspace):
+        response = self.post(client, workspace, "http://acme.example/thanks")
+        assert response.status_code == 201
+        assert "Location" not in response
+
+    def test_an_http_page_may_redirect_to_https(self, client, workspace):
+        response = self.post(
+            client, workspace, "https://acme.example/thanks", origin="http://acme.example"
+        )
+        assert response.status_code == 303
+        assert response["Location"] == "https://acme.example/thanks"
+
+    def test_credentials_in_the_target_are_refused(self, client, workspace):
+        response = self.post(client, workspace, "https://acme.example@evil.example/thanks")
+        assert response.status_code == 201
+        assert "Location" not in response
+
+    def test_a_valid_target_is_the_location(self, client, workspace):
+        response = self.post(client, workspace, "https://ACME.example/thanks?from=form#top")
+        assert response.status_code == 303
+        assert response["Location"] == "https://ACME.example/thanks?from=form#top"

@@ -5,7 +5,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from leads.webhook.helpers import as_text
 
@@ -33,27 +33,44 @@ def header(headers: Mapping[str, str], name: str) -> str:
     return ""
 
 
-def _host(url: str) -> str:
+def _http_url(url: str) -> SplitResult | None:
+    """`url` parsed, if it is an absolute http(s) URL with a host and no credentials."""
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018  (a malformed port raises here)
     except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https"):
-        return ""
-    return (parts.netloc or "").lower()
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+    return parts
+
+
+def _origin(parts: SplitResult) -> tuple[str, int | None]:
+    return (parts.hostname or "", parts.port)
 
 
 def redirect_target(controls: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:
-    """`_next`/`_redirect`, when the client takes HTML and it stays on the posting page's host."""
+    """`_next`/`_redirect`, when the client takes HTML and it stays on the posting page's host.
+
+    The `Location` is rebuilt from the parsed URL that was checked, never the raw value; a
+    target with a control character or a space is refused outright (no cleaning), and an
+    https page never sends its visitor to http.
+    """
     target = next((as_text(controls[key]) for key in REDIRECTS if controls.get(key)), "")
     if not target or "text/html" not in header(headers, "accept").lower():
         return None
-    origin = header(headers, "origin")
-    posting = origin if origin and origin != "null" else header(headers, "referer")
-    target_host = _host(target)
-    if not target_host or target_host != _host(posting):
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
         return None
-    return target
+    origin = header(headers, "origin")
+    posting = _http_url(origin if origin and origin != "null" else header(headers, "referer"))
+    wanted = _http_url(target)
+    if posting is None or wanted is None or _origin(wanted) != _origin(posting):
+        return None
+    if posting.scheme.lower() == "https" and wanted.scheme.lower() != "https":
+        return None
+    return urlunsplit(wanted)
 
 
 def namespaced(kind: str, raw: Any) -> str | None:
