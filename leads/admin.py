@@ -19,6 +19,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
 from hushmetrics.paginators import EstimatedCountPaginator
 from leads.models import Lead
 from leads.services import lead_create, lead_update
@@ -98,13 +99,12 @@ class LeadAdminForm(forms.ModelForm):
         return cleaned
 
 
-class OptInHistoryInline(admin.StackedInline):
+class OptInHistoryInline(ReadOnlyAdminMixin, admin.StackedInline):
     """The lead's opt-ins, newest first, each with its traffic and its Q&A; read-only."""
 
     model = OptIn
     fk_name = "lead"
     extra = 0
-    can_delete = False
     show_change_link = True
     verbose_name = "opt-in"
     verbose_name_plural = "opt-in history (newest first)"
@@ -133,15 +133,6 @@ class OptInHistoryInline(admin.StackedInline):
                 Prefetch("answers", queryset=QuestionAnswer.objects.order_by("position"))
             )
         )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="name")
     def full_name(self, opt_in: OptIn) -> str:
@@ -240,7 +231,7 @@ def lead_csv_rows(queryset: QuerySet[Lead]) -> Iterator[str]:
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ServiceModelAdmin):
     form = LeadAdminForm
     list_display = [
         "name",
@@ -313,18 +304,12 @@ class LeadAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool):
-        data = {name: form.cleaned_data[name] for name in STAFF_EDITABLE if name in form.fields}
-        if not change:
-            created = lead_create(workspace=form.cleaned_data["workspace"], **data)
-            obj.__dict__.update(created.__dict__)
-            return
-        # The form already wrote its values onto `obj`; the service compares against the
-        # stored lead, so it gets a fresh copy and writes only the changed columns.
-        stored = Lead.objects.get(pk=obj.pk)
-        changed = {name: data[name] for name in form.changed_data if name in data}
-        updated = lead_update(lead=stored, data=changed)
-        obj.updated_at = updated.updated_at
+    def create(self, request: HttpRequest, values: dict[str, Any]) -> Lead:
+        return lead_create(**values)
+
+    def update(self, request: HttpRequest, stored: Lead, changes: dict[str, Any]) -> Lead:
+        # The workspace is read-only on a lead's page: every field the form has is editable.
+        return lead_update(lead=stored, data=changes)
 
     @admin.action(
         description="Export the selected leads as CSV (UTC timestamps)", permissions=["view"]
