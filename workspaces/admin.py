@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
+from workspaces.keys import KEY_PREFIX, displayed_prefix, public_part
 from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.services import (
     api_key_issue,
@@ -36,7 +37,7 @@ class ShownOnce(str):
     """
 
     def __repr__(self) -> str:
-        return f"'{self[:16]}…'"
+        return f"'{displayed_prefix(public_part(self))}…'"
 
 
 @admin.display(description="prefix")
@@ -173,7 +174,9 @@ class ApiKeyAdmin(ServiceModelAdmin):
     list_select_related = ["workspace"]
     list_filter = [KeyStateFilter, "workspace"]
     search_fields = ["prefix", "name", "workspace__name"]
-    search_help_text = "Search by prefix (with or without sk_live_), key name or workspace name."
+    search_help_text = (
+        f"Search by prefix (with or without {KEY_PREFIX}), key name or workspace name."
+    )
     autocomplete_fields = ["workspace"]
     actions = ["revoke_selected"]
     # Everything but the name is fixed when a key is issued; the hash is not even listed here.
@@ -210,10 +213,7 @@ class ApiKeyAdmin(ServiceModelAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         # Staff paste what they see: `sk_live_AbCd1234…` finds the key by its prefix.
-        term = search_term.strip().rstrip("…")
-        if term.startswith("sk_live_"):
-            term = term[len("sk_live_") :][:8]
-        return super().get_search_results(request, queryset, term)
+        return super().get_search_results(request, queryset, public_part(search_term))
 
     def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         # A key is revoked, never deleted: its opt-ins keep pointing at it.

@@ -4,6 +4,8 @@ from datetime import datetime
 from django.db import models
 from django.db.models import Q
 
+from workspaces.keys import displayed_prefix
+
 
 class Workspace(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -77,7 +79,7 @@ class ApiKey(models.Model):
 
     @property
     def display_prefix(self) -> str:
-        return f"sk_live_{self.prefix}"
+        return displayed_prefix(self.prefix)
 
     def state_at(self, when: datetime) -> str:
         """`revoked`, `expired` or `active` at the moment `when`."""

@@ -8,6 +8,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from workspaces.keys import public_part
 from workspaces.models import ApiKey, Workspace
 
 
@@ -75,9 +76,7 @@ def api_key_list(*, workspace: Workspace | None = None) -> QuerySet[ApiKey]:
 
 def api_key_find(*, prefix_or_id: str) -> ApiKey | None:
     """A key by its id, its public prefix, or its displayed prefix (`sk_live_XXXXXXXX`)."""
-    value = prefix_or_id.strip()
-    if value.startswith("sk_live_"):
-        value = value[len("sk_live_") :][:8]
+    value = public_part(prefix_or_id)
     query = Q(prefix=value)
     with contextlib.suppress(ValueError):
         query |= Q(pk=uuid.UUID(value))

@@ -4,7 +4,6 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,14 +14,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from workspaces.keys import (
+    KEY_ALPHABET,
+    PUBLIC_LENGTH,
+    SECRET_LENGTH,
+    displayed_prefix,
+    is_well_formed,
+    public_part,
+)
 from workspaces.models import ApiKey, Profile, Workspace
 
-KEY_PREFIX = "sk_live_"
-KEY_ALPHABET = string.ascii_letters + string.digits
-# 8 public characters find the row; the other 32 are the secret (62^32 ≈ 2^190).
-PUBLIC_LENGTH = 8
-SECRET_LENGTH = 32
-KEY_LENGTH = len(KEY_PREFIX) + PUBLIC_LENGTH + SECRET_LENGTH
 # Stamp last_used_at at most this often per key, so a busy key is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Compared against when the prefix is unknown, so both failures take the same path.
@@ -190,7 +191,7 @@ def api_key_issue(
     for _attempt in range(5):
         public = "".join(secrets.choice(KEY_ALPHABET) for _ in range(PUBLIC_LENGTH))
         secret = "".join(secrets.choice(KEY_ALPHABET) for _ in range(SECRET_LENGTH))
-        plaintext = f"{KEY_PREFIX}{public}{secret}"
+        plaintext = displayed_prefix(public) + secret
         try:
             with transaction.atomic():
                 api_key = ApiKey.objects.create(
@@ -213,17 +214,12 @@ def api_key_verify(*, key: str) -> ApiKey | None:
     unknown prefix is compared against a dummy hash so it costs what a wrong secret costs.
     """
     key = key or ""
-    public = key[len(KEY_PREFIX) : len(KEY_PREFIX) + PUBLIC_LENGTH]
-    well_formed = (
-        len(key) == KEY_LENGTH
-        and key.startswith(KEY_PREFIX)
-        and all(char in KEY_ALPHABET for char in key[len(KEY_PREFIX) :])
-    )
+    well_formed = is_well_formed(key)
     api_key = None
     if well_formed:
         # get(), not first(): the prefix is unique, and first() would compile an ORDER BY.
         with contextlib.suppress(ApiKey.DoesNotExist):
-            api_key = ApiKey.objects.select_related("workspace").get(prefix=public)
+            api_key = ApiKey.objects.select_related("workspace").get(prefix=public_part(key))
     expected = api_key.secret_hash if api_key is not None else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(key), expected)
     if not (well_formed and api_key is not None and matches):
