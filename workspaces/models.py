@@ -24,6 +24,10 @@ class Workspace(models.Model):
         return self.name
 
 
+# Every Clerk user id starts with this (`user_2abc…`).
+CLERK_USER_ID_PREFIX = "user_"
+
+
 class Profile(models.Model):
     """A person in a workspace, known by their Clerk user id (`user_…`)."""
 
@@ -41,7 +45,7 @@ class Profile(models.Model):
                 fields=["workspace", "clerk_user_id"], name="profile_unique_clerk_id_per_workspace"
             ),
             models.CheckConstraint(
-                condition=Q(clerk_user_id__startswith="user_"),
+                condition=Q(clerk_user_id__startswith=CLERK_USER_ID_PREFIX),
                 name="profile_clerk_user_id_format",
             ),
         ]

@@ -1,4 +1,4 @@
-"""Reads for workspaces and API keys."""
+"""Reads for workspaces, profiles and API keys."""
 
 import contextlib
 import uuid
@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from workspaces.keys import public_part
-from workspaces.models import ApiKey, Workspace
+from workspaces.models import CLERK_USER_ID_PREFIX, ApiKey, Profile, Workspace
 
 
 def _as_uuid(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -67,6 +67,21 @@ def workspace_cache_on_change(sender: type, instance: Workspace, **kwargs: objec
     workspace_id = instance.pk
     workspace_cache_forget(workspace_id=workspace_id)
     transaction.on_commit(lambda: workspace_cache_forget(workspace_id=workspace_id))
+
+
+def profile_get(*, workspace: Workspace, profile_id: uuid.UUID) -> Profile | None:
+    """The profile with this id in this workspace (never another workspace's), or None."""
+    return Profile.objects.filter(workspace=workspace, pk=profile_id).first()
+
+
+def profile_get_active(*, workspace: Workspace, clerk_user_id: str) -> Profile | None:
+    """The workspace's active profile with this Clerk user id, or None. Text that is not a
+    Clerk user id (`user_…`) names no profile, and costs no query."""
+    if not clerk_user_id.startswith(CLERK_USER_ID_PREFIX):
+        return None
+    return Profile.objects.filter(
+        workspace=workspace, clerk_user_id=clerk_user_id, is_active=True
+    ).first()
 
 
 def api_key_list(*, workspace: Workspace | None = None) -> QuerySet[ApiKey]:

@@ -22,7 +22,7 @@ from workspaces.keys import (
     is_well_formed,
     public_part,
 )
-from workspaces.models import ApiKey, Profile, Workspace
+from workspaces.models import CLERK_USER_ID_PREFIX, ApiKey, Profile, Workspace
 
 # Stamp last_used_at at most this often per key, so a busy key is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -82,8 +82,10 @@ def _set_changed(instance: Model, values: dict[str, Any]) -> list[str]:
 
 
 def _check_clerk_user_id(clerk_user_id: str) -> None:
-    if not clerk_user_id.startswith("user_"):
-        raise ValidationError({"clerk_user_id": "A Clerk user id starts with 'user_'."})
+    if not clerk_user_id.startswith(CLERK_USER_ID_PREFIX):
+        raise ValidationError(
+            {"clerk_user_id": f"A Clerk user id starts with '{CLERK_USER_ID_PREFIX}'."}
+        )
 
 
 @contextlib.contextmanager
