@@ -1,9 +1,14 @@
 """Serializer fields both public surfaces share."""
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.settings import api_settings
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
 class CheapCopyField(serializers.Field):
@@ -52,3 +57,32 @@ class StrictIntegerField(CheapCopyField, serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A Serializer that refuses the fields it does not define, each named in the 400 along
+    with every other error of the body (so one round trip shows all that is wrong).
+
+    The message is the `unknown_field` error message, which a subclass may reword through
+    `default_error_messages` as for any other; `{name}` is the field's name.
+    """
+
+    default_error_messages = {"unknown_field": "{name} is not a recognised field"}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        value: dict[str, Any] = {}
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail}
+        if isinstance(data, Mapping):
+            message = self.error_messages["unknown_field"]
+            for name in data:
+                if name not in self.fields:
+                    errors[str(name)] = [
+                        ErrorDetail(message.format(name=name), code="unknown_field")
+                    ]
+        if errors:
+            raise ValidationError(errors)
+        return value

@@ -7,7 +7,12 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from hushmetrics.serializers import CheapCopyField, StrictCharField, StrictChoiceField
+from hushmetrics.serializers import (
+    CheapCopyField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictSerializer,
+)
 from leads.models import Lead
 
 # JSON types a strict field accepts, per DRF's generic "wrong type" messages.
@@ -50,8 +55,10 @@ class JSONObjectField(CheapCopyField, serializers.DictField):
         return value
 
 
-class LeadCreateInputSerializer(serializers.Serializer):
+class LeadCreateInputSerializer(StrictSerializer):
     """A.1's body. Strict: unknown keys, wrong types and unknown enum values are 400s."""
+
+    default_error_messages = {"unknown_field": "Unknown field."}
 
     workspace_id = StrictUUIDField()
     name = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
@@ -68,15 +75,6 @@ class LeadCreateInputSerializer(serializers.Serializer):
     page_url = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=2048, default=None
     )
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = [key for key in data if key not in self.fields]
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: ["Unknown field."] for key in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
 
 
 def iso_utc(value: datetime) -> str:

@@ -9,16 +9,20 @@ empty). Every message is a sentence that starts with the field's path
 """
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import email_validator
 import phonenumbers
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.settings import api_settings
+from rest_framework.exceptions import ValidationError
 
-from hushmetrics.serializers import ChoiceField, StrictCharField, StrictIntegerField
+from hushmetrics.serializers import (
+    NON_FIELD,
+    ChoiceField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 from leads.models import Lead
 from optin.models import OptIn, QuestionAnswer
 from optin.services import TRAFFIC_FIELDS
@@ -29,7 +33,6 @@ MAX_QUESTIONS_ANSWERS = 50
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # PostgreSQL's integer, the column behind PositiveIntegerField.
 MAX_POSITION = 2_147_483_647
-NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 # The lead's name is "first last"; both parts fit their own columns but not always the sum.
 LEAD_NAME_MAX_LENGTH = Lead._meta.get_field("name").max_length
 
@@ -53,53 +56,6 @@ def text(name: str, *, max_length: int, required: bool = False) -> StrictCharFie
             "max_length": f"{name} must be at most {max_length} characters",
         },
     )
-
-
-def _qualify(detail: Any, path: str) -> Any:
-    """Rewrite nested messages so they start with their full path, not just their own name.
-
-    A nested field says `question is required`; at `questions_answers[3].question` that
-    becomes `questions_answers[3].question is required`.
-    """
-    if isinstance(detail, dict) and detail and all(isinstance(key, int) for key in detail):
-        # A ListSerializer's errors, keyed by item index: as a list, they flatten to
-        # `questions_answers[3].question` rather than `questions_answers.3.question`.
-        detail = [detail.get(index, {}) for index in range(max(detail) + 1)]
-    if isinstance(detail, dict):
-        return {
-            key: _qualify(value, path if key == NON_FIELD else f"{path}.{key}" if path else key)
-            for key, value in detail.items()
-        }
-    if isinstance(detail, list):
-        if all(isinstance(item, str) for item in detail):
-            return [_qualify(item, path) for item in detail]
-        return [_qualify(item, f"{path}[{index}]") for index, item in enumerate(detail)]
-    own_name = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
-    message = str(detail)
-    if path and own_name != path and message.startswith(f"{own_name} "):
-        message = path + message[len(own_name) :]
-    return ErrorDetail(message, code=getattr(detail, "code", None))
-
-
-class StrictSerializer(serializers.Serializer):
-    """A Serializer that refuses fields it does not define."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        errors: dict[str, Any] = {}
-        value: dict[str, Any] = {}
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail}
-        if isinstance(data, Mapping):
-            for name in data:
-                if name not in self.fields:
-                    errors[str(name)] = [
-                        ErrorDetail(f"{name} is not a recognised field", code="unknown")
-                    ]
-        if errors:
-            raise ValidationError(errors)
-        return value
 
 
 class QuestionAnswerSerializer(StrictSerializer):
@@ -171,12 +127,6 @@ class OptInSubmitSerializer(StrictSerializer):
         if data is None:
             raise ValidationError({NON_FIELD: [self.error_messages["invalid"]]}, code="invalid")
         return super().validate_empty_values(data)
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        try:
-            return super().to_internal_value(data)
-        except ValidationError as exc:
-            raise ValidationError(_qualify(exc.detail, "")) from None
 
     def validate_email(self, value: str) -> str:
         try:

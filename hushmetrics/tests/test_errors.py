@@ -80,3 +80,36 @@ def test_django_s_400_handler_answers_as_the_api_s_handler_does(exc):
     via_django = errors.handler400(request, exc)
     assert _answer(via_django) == _answer(via_drf)
     assert via_django.status_code in (400, 413)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        # A ListSerializer's errors, keyed by index (DRF's dict format) or as a list.
+        {3: {"question": [exceptions.ErrorDetail("question is required")]}},
+        [{}, {}, {}, {"question": ["question is required"]}],
+    ],
+)
+def test_error_paths_name_each_field_by_its_path_in_the_body(items):
+    detail = {
+        "questions_answers": items,
+        "traffic": {"utm_source": ["utm_source must be a string"]},
+        "email": ["email is required"],
+        "phone_country": ["This field is required."],
+        "non_field_errors": ["Invalid data."],
+    }
+    assert errors.error_paths(detail) == {
+        "questions_answers[3].question": ["questions_answers[3].question is required"],
+        "traffic.utm_source": ["traffic.utm_source must be a string"],
+        "email": ["email is required"],
+        "phone_country": ["This field is required."],
+        "non_field_errors": ["Invalid data."],
+    }
+
+
+def test_error_paths_of_a_bare_message_and_a_nested_non_field_error():
+    assert errors.error_paths(["Expected a dictionary."]) == {
+        "non_field_errors": ["Expected a dictionary."]
+    }
+    nested = {"traffic": {"non_field_errors": ["traffic must be an object"]}}
+    assert errors.error_paths(nested) == {"traffic": ["traffic must be an object"]}

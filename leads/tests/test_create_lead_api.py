@@ -194,6 +194,22 @@ def test_a_missing_workspace_id_is_a_400(api_client, workspace):
     assert Lead.objects.count() == 0
 
 
+def test_an_unknown_field_is_reported_with_every_other_error(api_client, workspace):
+    response = post(api_client, {"colour": "red", "status": "hot", "name": 42})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "workspace_id: This field is required.",
+        "errors": {
+            "workspace_id": ["This field is required."],
+            "name": ["Not a valid string."],
+            "status": ['"hot" is not a valid choice.'],
+            "colour": ["Unknown field."],
+        },
+    }
+    assert Lead.objects.count() == 0
+
+
 def test_a_json_array_body_is_a_400(api_client, workspace):
     response = api_client.post(URL, "[]", content_type="application/json")
 
