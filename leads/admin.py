@@ -8,7 +8,7 @@ a part of an email, a name or a phone number finds its leads without a table sca
 import csv
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from django import forms
@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
 from hushmetrics.paginators import EstimatedCountPaginator
+from hushmetrics.timestamps import csv_timestamp
 from leads.models import Lead
 from leads.services import lead_create, lead_update
 from optin.models import OptIn, QuestionAnswer
@@ -188,10 +189,6 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def utc_iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat() if value is not None else ""
-
-
 class _Echo:
     """A file-like object whose write returns the line, for csv.writer in a generator."""
 
@@ -226,7 +223,8 @@ def lead_csv_rows(queryset: QuerySet[Lead]) -> Iterator[str]:
     for row in rows.iterator(chunk_size=CSV_CHUNK_SIZE):
         *head, created_at, updated_at = row
         yield writer.writerow(
-            [csv_cell(cell) for cell in head] + [utc_iso(created_at), utc_iso(updated_at)]
+            [csv_cell(cell) for cell in head]
+            + [csv_timestamp(created_at), csv_timestamp(updated_at)]
         )
 
 

@@ -1,6 +1,5 @@
 """Input and output shapes of the /v1 lead API (A.1, A.2)."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ from hushmetrics.serializers import (
     StrictChoiceField,
     StrictSerializer,
 )
+from hushmetrics.timestamps import api_timestamp
 from leads.models import Lead
 
 # JSON types a strict field accepts, per DRF's generic "wrong type" messages.
@@ -77,11 +77,6 @@ class LeadCreateInputSerializer(StrictSerializer):
     )
 
 
-def iso_utc(value: datetime) -> str:
-    """ISO 8601 in UTC with an explicit `+00:00` (DRF would write `Z`), whole seconds."""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
 def json_number(value: Decimal) -> int | float:
     """Money as a JSON number: 500 (not 500.0 or "500.00"), 499.99."""
     if value == value.to_integral_value():
@@ -108,6 +103,6 @@ def lead_output(lead: Lead) -> dict[str, Any]:
         "utm": lead.utm,
         "extra_data": lead.extra_data,
         "page_url": lead.page_url,
-        "created_at": iso_utc(lead.created_at),
-        "updated_at": iso_utc(lead.updated_at),
+        "created_at": api_timestamp(lead.created_at),
+        "updated_at": api_timestamp(lead.updated_at),
     }
