@@ -4,11 +4,20 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import Model
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+def column_max_length(model: type[Model], field: str) -> int:
+    """The max_length of `model.field`: a string field takes its limit from its column."""
+    max_length = model._meta.get_field(field).max_length
+    if max_length is None:
+        raise TypeError(f"{model.__name__}.{field} has no max_length")
+    return max_length
 
 
 class CheapCopyField(serializers.Field):

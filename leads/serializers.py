@@ -11,12 +11,15 @@ from hushmetrics.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictSerializer,
+    column_max_length,
 )
 from hushmetrics.timestamps import api_timestamp
 from leads.models import Lead
 
 # JSON types a strict field accepts, per DRF's generic "wrong type" messages.
 NOT_A_NUMBER = "A valid number is required."
+# Money: as many digits and places as the column holds.
+VALUE = Lead._meta.get_field("value")
 
 
 class StrictUUIDField(CheapCopyField, serializers.UUIDField):
@@ -61,19 +64,33 @@ class LeadCreateInputSerializer(StrictSerializer):
     default_error_messages = {"unknown_field": "Unknown field."}
 
     workspace_id = StrictUUIDField()
-    name = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
-    email = StrictCharField(required=False, allow_blank=True, max_length=320, default="")
-    phone = StrictCharField(required=False, allow_blank=True, max_length=64, default="")
+    name = StrictCharField(
+        required=False, allow_blank=True, max_length=column_max_length(Lead, "name"), default=""
+    )
+    email = StrictCharField(
+        required=False, allow_blank=True, max_length=column_max_length(Lead, "email"), default=""
+    )
+    phone = StrictCharField(
+        required=False, allow_blank=True, max_length=column_max_length(Lead, "phone"), default=""
+    )
     status = StrictChoiceField(choices=Lead.Status.values, required=False, default="contact")
     source = StrictChoiceField(choices=Lead.Source.values, required=False, default="other")
     value = StrictDecimalField(
-        max_digits=14, decimal_places=2, min_value=0, required=False, default=Decimal("0.00")
+        max_digits=VALUE.max_digits,
+        decimal_places=VALUE.decimal_places,
+        min_value=0,
+        required=False,
+        default=Decimal("0.00"),
     )
     created_by = StrictUUIDField(required=False, allow_null=True, default=None)
     utm = JSONObjectField(required=False, allow_null=True, default=None)
     extra_data = JSONObjectField(required=False, allow_null=True, default=None)
     page_url = StrictCharField(
-        required=False, allow_null=True, allow_blank=True, max_length=2048, default=None
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=column_max_length(Lead, "page_url"),
+        default=None,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import email_validator
 import phonenumbers
+from django.db.models import Model
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -22,6 +23,7 @@ from hushmetrics.serializers import (
     StrictCharField,
     StrictIntegerField,
     StrictSerializer,
+    column_max_length,
 )
 from leads.models import Lead
 from optin.models import OptIn, QuestionAnswer
@@ -34,15 +36,23 @@ E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # PostgreSQL's integer, the column behind PositiveIntegerField.
 MAX_POSITION = 2_147_483_647
 # The lead's name is "first last"; both parts fit their own columns but not always the sum.
-LEAD_NAME_MAX_LENGTH = Lead._meta.get_field("name").max_length
+LEAD_NAME_MAX_LENGTH = column_max_length(Lead, "name")
 
 
-def _max_length(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length
-
-
-def text(name: str, *, max_length: int, required: bool = False) -> StrictCharField:
-    """A trimmed string field; optional ones take blank and null (both read as "")."""
+def text(
+    name: str,
+    *,
+    model: type[Model] = OptIn,
+    max_length: int | None = None,
+    fills: str | None = None,
+    required: bool = False,
+) -> StrictCharField:
+    """A trimmed string field, as long as `model`'s column of the same name unless told, and
+    no longer than the lead's column `fills` when it fills that; optional ones take blank and
+    null (both read as "")."""
+    max_length = max_length or column_max_length(model, name)
+    if fills is not None:
+        max_length = min(max_length, column_max_length(Lead, fills))
     return StrictCharField(
         max_length=max_length,
         required=required,
@@ -61,8 +71,8 @@ def text(name: str, *, max_length: int, required: bool = False) -> StrictCharFie
 class QuestionAnswerSerializer(StrictSerializer):
     default_error_messages = {"invalid": "questions_answers must be an object"}
 
-    question = text("question", max_length=_max_length(QuestionAnswer, "question"), required=True)
-    answer = text("answer", max_length=_max_length(QuestionAnswer, "answer"))
+    question = text("question", model=QuestionAnswer, required=True)
+    answer = text("answer", model=QuestionAnswer)
     position = StrictIntegerField(
         required=False,
         allow_null=True,
@@ -80,13 +90,13 @@ class QuestionAnswerSerializer(StrictSerializer):
 class TrafficSerializer(StrictSerializer):
     default_error_messages = {"invalid": "traffic must be an object"}
 
-    utm_source = text("utm_source", max_length=_max_length(OptIn, "utm_source"))
-    utm_medium = text("utm_medium", max_length=_max_length(OptIn, "utm_medium"))
-    utm_campaign = text("utm_campaign", max_length=_max_length(OptIn, "utm_campaign"))
-    utm_content = text("utm_content", max_length=_max_length(OptIn, "utm_content"))
-    utm_term = text("utm_term", max_length=_max_length(OptIn, "utm_term"))
-    referrer = text("referrer", max_length=_max_length(OptIn, "referrer"))
-    landing_page = text("landing_page", max_length=_max_length(OptIn, "landing_page"))
+    utm_source = text("utm_source")
+    utm_medium = text("utm_medium")
+    utm_campaign = text("utm_campaign")
+    utm_content = text("utm_content")
+    utm_term = text("utm_term")
+    referrer = text("referrer")
+    landing_page = text("landing_page", fills="page_url")
 
 
 class OptInSubmitSerializer(StrictSerializer):
@@ -94,22 +104,19 @@ class OptInSubmitSerializer(StrictSerializer):
 
     default_error_messages = {"invalid": "The request body must be a JSON object"}
 
-    email = text("email", max_length=_max_length(OptIn, "email"), required=True)
-    first_name = text("first_name", max_length=_max_length(OptIn, "first_name"), required=True)
+    email = text("email", required=True)
+    first_name = text("first_name", required=True)
     source = ChoiceField(
         choices=OptIn.Source.values,
         error_messages={key: SOURCE_MESSAGE for key in ("required", "null", "invalid_choice")},
     )
-    last_name = text("last_name", max_length=_max_length(OptIn, "last_name"))
-    phone_e164 = text("phone_e164", max_length=_max_length(OptIn, "phone_e164"))
+    last_name = text("last_name")
+    phone_e164 = text("phone_e164", fills="phone")
+    # Longer than its column, so that "USA" is told what a country code is, not its length.
     phone_country = text("phone_country", max_length=8)
-    provider_form_id = text("provider_form_id", max_length=_max_length(OptIn, "provider_form_id"))
-    provider_form_name = text(
-        "provider_form_name", max_length=_max_length(OptIn, "provider_form_name")
-    )
-    external_reference = text(
-        "external_reference", max_length=_max_length(OptIn, "external_reference")
-    )
+    provider_form_id = text("provider_form_id")
+    provider_form_name = text("provider_form_name")
+    external_reference = text("external_reference")
     questions_answers = serializers.ListSerializer(
         child=QuestionAnswerSerializer(),
         required=False,
