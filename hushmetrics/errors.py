@@ -80,6 +80,8 @@ def as_api_exception(exc: Exception, request: HttpRequest) -> exceptions.APIExce
         )
     if isinstance(exc, exceptions.PermissionDenied | PermissionDenied):
         return exceptions.PermissionDenied("Forbidden")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return _with_what_to_send(exc, request)
     if isinstance(exc, exceptions.APIException):
         return exc
     if isinstance(exc, Http404):
@@ -100,6 +102,19 @@ def as_api_exception(exc: Exception, request: HttpRequest) -> exceptions.APIExce
     else:
         logger.exception("unhandled error in %s", request.path)
     return exceptions.APIException("Internal server error")
+
+
+def _with_what_to_send(
+    exc: exceptions.UnsupportedMediaType, request: HttpRequest
+) -> exceptions.UnsupportedMediaType:
+    """The 415, naming the content types the endpoint takes (its parsers')."""
+    types = [parser.media_type for parser in getattr(request, "parsers", None) or ()]
+    if not types:
+        return exc
+    listed = types[0] if len(types) == 1 else f"{', '.join(types[:-1])} or {types[-1]}"
+    return exceptions.UnsupportedMediaType(
+        request.content_type, detail=f"{exc.detail} Send the body as {listed}."
+    )
 
 
 def api_error_response(request: HttpRequest, exc: exceptions.APIException) -> JsonResponse:

@@ -1,7 +1,7 @@
 """Serializer fields both public surfaces share."""
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import Model
@@ -10,6 +10,11 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+def one_of(name: str, choices: Iterable[str]) -> str:
+    """The message for a value outside an enum: `source must be one of: a, b, c`."""
+    return f"{name} must be one of: {', '.join(choices)}"
 
 
 def column_max_length(model: type[Model], field: str) -> int:

@@ -12,6 +12,7 @@ from hushmetrics.serializers import (
     StrictChoiceField,
     StrictSerializer,
     column_max_length,
+    one_of,
 )
 from hushmetrics.timestamps import api_timestamp
 from leads.models import Lead
@@ -73,8 +74,18 @@ class LeadCreateInputSerializer(StrictSerializer):
     phone = StrictCharField(
         required=False, allow_blank=True, max_length=column_max_length(Lead, "phone"), default=""
     )
-    status = StrictChoiceField(choices=Lead.Status.values, required=False, default="contact")
-    source = StrictChoiceField(choices=Lead.Source.values, required=False, default="other")
+    status = StrictChoiceField(
+        choices=Lead.Status.values,
+        required=False,
+        default=Lead.Status.CONTACT.value,
+        error_messages={"invalid_choice": one_of("status", Lead.Status.values)},
+    )
+    source = StrictChoiceField(
+        choices=Lead.Source.values,
+        required=False,
+        default=Lead.Source.OTHER.value,
+        error_messages={"invalid_choice": one_of("source", Lead.Source.values)},
+    )
     value = StrictDecimalField(
         max_digits=VALUE.max_digits,
         decimal_places=VALUE.decimal_places,

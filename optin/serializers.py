@@ -24,12 +24,13 @@ from hushmetrics.serializers import (
     StrictIntegerField,
     StrictSerializer,
     column_max_length,
+    one_of,
 )
 from leads.models import Lead
 from optin.models import OptIn, QuestionAnswer
 from optin.services import TRAFFIC_FIELDS
 
-SOURCE_MESSAGE = "source must be one of: " + ", ".join(OptIn.Source.values)
+SOURCE_MESSAGE = one_of("source", OptIn.Source.values)
 MAX_QUESTIONS_ANSWERS = 50
 # E.164: a plus, a non-zero country-code digit, at most 15 digits in all.
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
