@@ -1,10 +1,11 @@
-"""Serializer fields both public surfaces share."""
+"""Serializer plumbing both public surfaces share: strict fields, the refusal of unknown
+fields, enum messages and string limits read from the columns."""
 
 import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Field, Model
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
@@ -19,10 +20,10 @@ def one_of(name: str, choices: Iterable[str]) -> str:
 
 def column_max_length(model: type[Model], field: str) -> int:
     """The max_length of `model.field`: a string field takes its limit from its column."""
-    max_length = model._meta.get_field(field).max_length
-    if max_length is None:
+    column = model._meta.get_field(field)
+    if not isinstance(column, Field) or column.max_length is None:
         raise TypeError(f"{model.__name__}.{field} has no max_length")
-    return max_length
+    return column.max_length
 
 
 class CheapCopyField(serializers.Field):
