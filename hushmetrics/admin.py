@@ -37,7 +37,9 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def update(self, request: HttpRequest, stored: Any, changes: dict[str, Any]) -> Model:
         raise NotImplementedError
 
-    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool):
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
         if change:
             stored = type(obj)._default_manager.get(pk=obj.pk)
             changes = {name: form.cleaned_data[name] for name in form.changed_data}
