@@ -220,7 +220,8 @@ def main() -> int:
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
         "DEBUG": "0",
-        "BENCH_BASELINE": "1",
+        # The production settings plus the baseline endpoint (bench/baseline/).
+        "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
         "RATE_LIMIT_OPTIN": "1000000/m",
         "RATE_LIMIT_CREATE_LEAD": "1000000/m",
         "RATE_LIMIT_WEBHOOK": "1000000/m",

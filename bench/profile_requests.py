@@ -35,14 +35,14 @@ os.environ.update(
         "DATABASE_URL": DB_URL,
         "REDIS_URL": REDIS_URL,
         "DEBUG": "0",
-        "BENCH_BASELINE": "1",
         "RATE_LIMIT_OPTIN": "1000000/m",
         "RATE_LIMIT_CREATE_LEAD": "1000000/m",
         "RATE_LIMIT_WEBHOOK": "1000000/m",
         "RATE_LIMIT_WEBHOOK_WORKSPACE": "1000000/m",
         "RATE_LIMIT_AUTH_FAILURES": "1000000/m",
         "LOG_LEVEL": "warning",
-        "DJANGO_SETTINGS_MODULE": "hushmetrics.settings",
+        # The production settings plus the baseline endpoint (bench/baseline/).
+        "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
     }
 )
 os.environ.setdefault("SECRET_KEY", "profile-" + "x" * 50)

@@ -1,16 +1,20 @@
 """One error envelope per public surface, for every error either surface can produce.
 
 Surface A (`/v1`) answers `{"message": …}`; surface B (`/api/`) answers
-`{"status": "error", "message": …}`. Both may add `"errors": {field: [messages]}`. The DRF
-exception handler, the Django error handlers and the request-size middleware all render
-through `error_response`, so a client sees one format whatever failed.
+`{"status": "error", "message": …}`. Both may add `"errors": {field: [messages]}`. Whatever
+failed is first made the DRF exception it is answered as (`as_api_exception`), then rendered
+in one place (`api_error_response`): by the DRF exception handler, the Django error handlers
+and the request-size middleware alike, so a client sees one format whatever failed.
 """
 
 import logging
+import math
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import (
+    BadRequest,
     PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
@@ -19,15 +23,17 @@ from django.core.exceptions import (
 )
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found, server_error
-from django_ratelimit.exceptions import Ratelimited
+from django.http.multipartparser import MultiPartParserError
+from django.views.defaults import bad_request, page_not_found, server_error
 from rest_framework import exceptions
+from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 logger = logging.getLogger(__name__)
 
 # Seconds a client should wait before retrying when the database is unavailable.
 UNAVAILABLE_RETRY_AFTER = 5
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
 def is_optin_path(path: str) -> bool:
@@ -38,144 +44,163 @@ def is_api_path(path: str) -> bool:
     return path.startswith(("/v1/", "/api/")) or path == "/v1"
 
 
-def error_response(
-    request: HttpRequest,
-    status: int,
-    message: str,
-    *,
-    errors: dict[str, list[str]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JsonResponse:
-    """Render an error in the envelope of the surface `request` was made to."""
-    body: dict[str, Any] = {"message": message}
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "Request body too large"
+    default_code = "payload_too_large"
+
+
+class TooManyRequests(exceptions.Throttled):
+    """A 429 that says only "Too many requests": when to retry is in Retry-After (DRF's
+    Throttled would repeat it in the message)."""
+
+    def __init__(self, wait: float | None) -> None:
+        super().__init__(detail="Too many requests")
+        self.wait = max(1, math.ceil(wait or 1))
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "Service temporarily unavailable, please retry"
+    default_code = "service_unavailable"
+    wait = UNAVAILABLE_RETRY_AFTER
+
+
+def as_api_exception(exc: Exception, request: HttpRequest) -> exceptions.APIException:
+    """`exc` as the DRF exception it is answered as, with the message the client gets.
+
+    Django's own exceptions become DRF's (as DRF's default handler does for Http404 and
+    PermissionDenied), a lost database a 503, anything unexpected a 500 (logged).
+    """
+    if isinstance(exc, exceptions.Throttled):
+        return TooManyRequests(wait=exc.wait)
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return exceptions.MethodNotAllowed(
+            str(request.method), detail=f"Method {request.method} not allowed"
+        )
+    if isinstance(exc, exceptions.PermissionDenied | PermissionDenied):
+        return exceptions.PermissionDenied("Forbidden")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return _with_what_to_send(exc, request)
+    if isinstance(exc, exceptions.APIException):
+        return exc
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or "Not found")
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, TooManyFilesSent):
+        return PayloadTooLarge(f"Too many files (limit {settings.DATA_UPLOAD_MAX_NUMBER_FILES})")
+    if isinstance(exc, TooManyFieldsSent):
+        return PayloadTooLarge(f"Too many fields (limit {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})")
+    if isinstance(exc, SuspiciousOperation | BadRequest | MultiPartParserError):
+        return exceptions.ParseError("Malformed request")
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable: %s", exc)
+        return ServiceUnavailable()
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+    else:
+        logger.exception("unhandled error in %s", request.path)
+    return exceptions.APIException("Internal server error")
+
+
+def _with_what_to_send(
+    exc: exceptions.UnsupportedMediaType, request: HttpRequest
+) -> exceptions.UnsupportedMediaType:
+    """The 415, naming the content types the endpoint takes (its parsers')."""
+    types = [parser.media_type for parser in getattr(request, "parsers", None) or ()]
+    if not types:
+        return exc
+    listed = types[0] if len(types) == 1 else f"{', '.join(types[:-1])} or {types[-1]}"
+    return exceptions.UnsupportedMediaType(
+        request.content_type, detail=f"{exc.detail} Send the body as {listed}."
+    )
+
+
+def api_error_response(request: HttpRequest, exc: exceptions.APIException) -> JsonResponse:
+    """`exc` in the envelope of the surface `request` was made to, with its headers."""
+    body: dict[str, Any] = {"message": str(exc.detail)}
+    if isinstance(exc, exceptions.ValidationError):
+        errors = error_paths(exc.detail)
+        body = {"message": validation_message(errors), "errors": errors}
     if is_optin_path(request.path):
-        body = {"status": "error", "message": message}
-    if errors:
-        body["errors"] = errors
-    response = JsonResponse(body, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
+        body = {"status": "error", **body}
+    response = JsonResponse(body, status=exc.status_code)
+    if auth_header := getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(wait))
     return response
 
 
-def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested ValidationError detail as {"field.sub": ["message", …]}."""
+def error_paths(detail: Any, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested ValidationError detail as {"path": [messages]}, one entry per field.
+
+    Paths read as the body is written: `traffic.utm_source`, `questions_answers[3].question`
+    (a ListSerializer's errors come keyed by item index, or as a list; both read the same). A
+    nested field's message that starts with its own name is made to start with its whole
+    path instead: `question is required` there reads `questions_answers[3].question is
+    required`.
+    """
+    if isinstance(detail, dict) and detail and all(isinstance(key, int) for key in detail):
+        detail = [detail.get(index, {}) for index in range(max(detail) + 1)]
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key == "non_field_errors" and prefix:
-                name = prefix
-            flat.update(_flatten(value, name))
+            name = path if key == NON_FIELD else f"{path}.{key}" if path else str(key)
+            flat.update(error_paths(value, name))
         return flat
-    if isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            return {prefix or "non_field_errors": [str(item) for item in detail]}
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
         flat = {}
         for index, item in enumerate(detail):
-            flat.update(_flatten(item, f"{prefix}[{index}]" if prefix else f"[{index}]"))
+            flat.update(error_paths(item, f"{path}[{index}]"))
         return flat
-    return {prefix or "non_field_errors": [str(detail)]}
+    messages = detail if isinstance(detail, list) else [detail]
+    return {path or NON_FIELD: [_from_path(str(message), path) for message in messages]}
+
+
+def _from_path(message: str, path: str) -> str:
+    own_name = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
+    if own_name != path and message.startswith(f"{own_name} "):
+        return path + message[len(own_name) :]
+    return message
 
 
 def validation_message(errors: dict[str, list[str]]) -> str:
     """A human sentence naming the first invalid field (as-is when it already names it)."""
     field, messages = next(iter(errors.items()))
     message = messages[0]
-    if field == "non_field_errors" or message.startswith(field.split(".")[0]):
+    if field == NON_FIELD or message.startswith(field.split(".")[0]):
         return message
     return f"{field}: {message}"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     """DRF's EXCEPTION_HANDLER: every error of an API view, in its surface's envelope."""
-    request = context["request"]
-    view = context.get("view")
     set_rollback()
-
-    if isinstance(exc, exceptions.ValidationError):
-        errors = _flatten(exc.detail)
-        return error_response(request, 400, validation_message(errors), errors=errors)
-    if isinstance(exc, exceptions.ParseError):
-        return error_response(request, 400, str(exc.detail))
-    if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
-        headers = {}
-        if view is not None and (challenge := view.get_authenticate_header(request)):
-            headers["WWW-Authenticate"] = challenge
-        return error_response(request, 401, str(exc.detail), headers=headers)
-    if isinstance(exc, exceptions.Throttled):
-        wait = max(1, int(exc.wait or 1))
-        return error_response(request, 429, "Too many requests", headers={"Retry-After": str(wait)})
-    if isinstance(exc, exceptions.NotFound | Http404):
-        message = str(exc.detail) if isinstance(exc, exceptions.NotFound) else str(exc)
-        return error_response(request, 404, message or "Not found")
-    if isinstance(exc, exceptions.MethodNotAllowed):
-        allow = ", ".join(view.allowed_methods) if view is not None else ""
-        return error_response(
-            request, 405, f"Method {request.method} not allowed", headers={"Allow": allow}
-        )
-    if isinstance(exc, exceptions.UnsupportedMediaType):
-        return error_response(request, 415, str(exc.detail))
-    if isinstance(exc, exceptions.NotAcceptable):
-        return error_response(request, 406, str(exc.detail))
-    if isinstance(exc, RequestDataTooBig):
-        return error_response(request, 413, "Request body too large")
-    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
-        return error_response(request, 413, _too_many_message(exc))
-    if isinstance(exc, Ratelimited):
-        # django-ratelimit's own exception is a PermissionDenied: without this it is a 403.
-        return error_response(request, 429, "Too many requests", headers={"Retry-After": "60"})
-    if isinstance(exc, SuspiciousOperation):
-        return error_response(request, 400, "Malformed request")
-    if isinstance(exc, exceptions.PermissionDenied | PermissionDenied):
-        return error_response(request, 403, "Forbidden")
-    if isinstance(exc, OperationalError | InterfaceError):
-        logger.error("database unavailable: %s", exc)
-        return error_response(
-            request,
-            503,
-            "Service temporarily unavailable, please retry",
-            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
-        )
-    if isinstance(exc, exceptions.APIException):
-        return error_response(request, exc.status_code, str(exc.detail))
-    if isinstance(exc, DatabaseError):
-        logger.exception("database error")
-    else:
-        logger.exception("unhandled error in %s", request.path)
-    return error_response(request, 500, "Internal server error")
-
-
-def _too_many_message(exc: Exception) -> str:
-    if isinstance(exc, TooManyFilesSent):
-        return f"Too many files (limit {settings.DATA_UPLOAD_MAX_NUMBER_FILES})"
-    return f"Too many fields (limit {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})"
+    request = context["request"]
+    return api_error_response(request, as_api_exception(exc, request))
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under the API prefixes (works with DEBUG on too)."""
-    return error_response(request, 404, "Not found")
+    return api_error_response(request, exceptions.NotFound("Not found"))
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_path(request.path):
-        return error_response(request, 404, "Not found")
+        return not_found(request)
     return page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path):
-        return error_response(request, 500, "Internal server error")
+        return api_error_response(request, exceptions.APIException("Internal server error"))
     return server_error(request)
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400s (a body too large or with too many fields, a malformed request)."""
     if is_api_path(request.path):
-        if isinstance(exception, RequestDataTooBig):
-            return error_response(request, 413, "Request body too large")
-        if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
-            return error_response(request, 413, _too_many_message(exception))
-        return error_response(request, 400, "Malformed request")
-    from django.views.defaults import bad_request
-
+        return api_error_response(request, as_api_exception(exception, request))
     return bad_request(request, exception)

@@ -6,8 +6,16 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import ParseError
 
-from hushmetrics.errors import error_response, is_api_path
+from hushmetrics.errors import PayloadTooLarge, api_error_response, is_api_path
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api_error_response(
+        request, PayloadTooLarge(f"Request body too large (limit {limit} bytes)")
+    )
 
 
 class ApiBodyLimitMiddleware:
@@ -31,15 +39,11 @@ class ApiBodyLimitMiddleware:
             try:
                 length = int(raw)
             except ValueError:
-                return error_response(request, 400, "Invalid Content-Length header")
+                length = -1
             if length < 0:
-                return error_response(request, 400, "Invalid Content-Length header")
+                return api_error_response(request, ParseError("Invalid Content-Length header"))
             if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-                return error_response(
-                    request,
-                    413,
-                    f"Request body too large (limit {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes)",
-                )
+                return _too_large(request)
         return self.get_response(request)
 
     @staticmethod
@@ -54,7 +58,7 @@ class ApiBodyLimitMiddleware:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = request.META["wsgi.input"].read(limit + 1)
         if len(body) > limit:
-            return error_response(request, 413, f"Request body too large (limit {limit} bytes)")
+            return _too_large(request)
         request._stream = LimitedStream(io.BytesIO(body), len(body))  # noqa: SLF001
         request.META["CONTENT_LENGTH"] = str(len(body))
         return None

@@ -1,9 +1,29 @@
-"""Serializer fields both public surfaces share."""
+"""Serializer plumbing both public surfaces share: strict fields, the refusal of unknown
+fields, enum messages and string limits read from the columns."""
 
 import copy
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db.models import Field, Model
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.settings import api_settings
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+def one_of(name: str, choices: Iterable[str]) -> str:
+    """The message for a value outside an enum: `source must be one of: a, b, c`."""
+    return f"{name} must be one of: {', '.join(choices)}"
+
+
+def column_max_length(model: type[Model], field: str) -> int:
+    """The max_length of `model.field`: a string field takes its limit from its column."""
+    column = model._meta.get_field(field)
+    if not isinstance(column, Field) or column.max_length is None:
+        raise TypeError(f"{model.__name__}.{field} has no max_length")
+    return column.max_length
 
 
 class CheapCopyField(serializers.Field):
@@ -52,3 +72,32 @@ class StrictIntegerField(CheapCopyField, serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A Serializer that refuses the fields it does not define, each named in the 400 along
+    with every other error of the body (so one round trip shows all that is wrong).
+
+    The message is the `unknown_field` error message, which a subclass may reword through
+    `default_error_messages` as for any other; `{name}` is the field's name.
+    """
+
+    default_error_messages = {"unknown_field": "{name} is not a recognised field"}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        value: dict[str, Any] = {}
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail}
+        if isinstance(data, Mapping):
+            message = self.error_messages["unknown_field"]
+            for name in data:
+                if name not in self.fields:
+                    errors[str(name)] = [
+                        ErrorDetail(message.format(name=name), code="unknown_field")
+                    ]
+        if errors:
+            raise ValidationError(errors)
+        return value

@@ -199,9 +199,6 @@ if not REDIS_URL:
     # The no-Redis quick start serves from one process, so a local-memory counter is exact.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-# The load benchmark's baseline endpoint (bench/load_bench.py); never set in production.
-BENCH_BASELINE = env_bool("BENCH_BASELINE", False)
-
 # --- Request limits -------------------------------------------------------------------------
 # Bodies over this many bytes get a 413 in the surface's JSON envelope.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
@@ -17,11 +16,6 @@ urlpatterns = [
     # Unknown paths under the API prefixes answer in their surface's JSON envelope.
     re_path(r"^(v1|api)(/.*)?$", errors.not_found),
 ]
-
-if settings.BENCH_BASELINE:
-    from hushmetrics.bench_baseline import BaselineApi
-
-    urlpatterns.insert(0, re_path(r"^bench/baseline/?$", BaselineApi.as_view()))
 
 handler400 = errors.handler400
 handler404 = errors.handler404

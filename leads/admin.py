@@ -8,7 +8,7 @@ a part of an email, a name or a phone number finds its leads without a table sca
 import csv
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from django import forms
@@ -19,7 +19,9 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
 from hushmetrics.paginators import EstimatedCountPaginator
+from hushmetrics.timestamps import csv_timestamp
 from leads.models import Lead
 from leads.services import lead_create, lead_update
 from optin.models import OptIn, QuestionAnswer
@@ -98,13 +100,12 @@ class LeadAdminForm(forms.ModelForm):
         return cleaned
 
 
-class OptInHistoryInline(admin.StackedInline):
+class OptInHistoryInline(ReadOnlyAdminMixin, admin.StackedInline):
     """The lead's opt-ins, newest first, each with its traffic and its Q&A; read-only."""
 
     model = OptIn
     fk_name = "lead"
     extra = 0
-    can_delete = False
     show_change_link = True
     verbose_name = "opt-in"
     verbose_name_plural = "opt-in history (newest first)"
@@ -133,15 +134,6 @@ class OptInHistoryInline(admin.StackedInline):
                 Prefetch("answers", queryset=QuestionAnswer.objects.order_by("position"))
             )
         )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="name")
     def full_name(self, opt_in: OptIn) -> str:
@@ -197,10 +189,6 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def utc_iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat() if value is not None else ""
-
-
 class _Echo:
     """A file-like object whose write returns the line, for csv.writer in a generator."""
 
@@ -235,12 +223,13 @@ def lead_csv_rows(queryset: QuerySet[Lead]) -> Iterator[str]:
     for row in rows.iterator(chunk_size=CSV_CHUNK_SIZE):
         *head, created_at, updated_at = row
         yield writer.writerow(
-            [csv_cell(cell) for cell in head] + [utc_iso(created_at), utc_iso(updated_at)]
+            [csv_cell(cell) for cell in head]
+            + [csv_timestamp(created_at), csv_timestamp(updated_at)]
         )
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ServiceModelAdmin):
     form = LeadAdminForm
     list_display = [
         "name",
@@ -313,18 +302,12 @@ class LeadAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def save_model(self, request: HttpRequest, obj: Lead, form: forms.ModelForm, change: bool):
-        data = {name: form.cleaned_data[name] for name in STAFF_EDITABLE if name in form.fields}
-        if not change:
-            created = lead_create(workspace=form.cleaned_data["workspace"], **data)
-            obj.__dict__.update(created.__dict__)
-            return
-        # The form already wrote its values onto `obj`; the service compares against the
-        # stored lead, so it gets a fresh copy and writes only the changed columns.
-        stored = Lead.objects.get(pk=obj.pk)
-        changed = {name: data[name] for name in form.changed_data if name in data}
-        updated = lead_update(lead=stored, data=changed)
-        obj.updated_at = updated.updated_at
+    def create(self, request: HttpRequest, values: dict[str, Any]) -> Lead:
+        return lead_create(**values)
+
+    def update(self, request: HttpRequest, stored: Lead, changes: dict[str, Any]) -> Lead:
+        # The workspace is read-only on a lead's page: every field the form has is editable.
+        return lead_update(lead=stored, data=changes)
 
     @admin.action(
         description="Export the selected leads as CSV (UTC timestamps)", permissions=["view"]

@@ -26,13 +26,17 @@ from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from hushmetrics.text import strip_nul
 from leads.parsers import JSONObjectParser, LenientFormParser, PlainTextParser
 from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
-from leads.selectors import workspace_profile_get
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import SubmissionIdReused, lead_create, webhook_lead_ingest
 from leads.webhook import EmptySubmission, normalise
 from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyApiView
 from workspaces.models import Workspace
-from workspaces.selectors import workspace_cache_forget, workspace_get, workspace_get_cached
+from workspaces.selectors import (
+    profile_get,
+    workspace_cache_forget,
+    workspace_get,
+    workspace_get_cached,
+)
 
 WORKSPACE_NOT_FOUND = "Workspace not found"
 
@@ -104,9 +108,7 @@ class LeadCreateApi(ApiKeyApiView):
         check_api_key(request, workspace, required=workspace.require_api_key)
         created_by_id = data.pop("created_by")
         if created_by_id is not None:
-            data["created_by"] = workspace_profile_get(
-                workspace=workspace, profile_id=created_by_id
-            )
+            data["created_by"] = profile_get(workspace=workspace, profile_id=created_by_id)
             if data["created_by"] is None:
                 raise ValidationError({"created_by": ["No profile with this id in the workspace."]})
         with workspace_still_there(workspace):

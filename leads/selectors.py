@@ -1,9 +1,10 @@
 """Reads for leads, always scoped by workspace."""
 
-import uuid
+from django.db.models import Value
+from django.db.models.functions import Lower
 
 from leads.models import Lead
-from workspaces.models import Profile, Workspace
+from workspaces.models import Workspace
 
 
 def lead_get_by_submission_id(*, workspace: Workspace, submission_id: str) -> Lead | None:
@@ -11,6 +12,15 @@ def lead_get_by_submission_id(*, workspace: Workspace, submission_id: str) -> Le
     return Lead.objects.filter(workspace=workspace, submission_id=submission_id).first()
 
 
-def workspace_profile_get(*, workspace: Workspace, profile_id: uuid.UUID) -> Profile | None:
-    """The profile with this id in this workspace (never another workspace's), or None."""
-    return Profile.objects.filter(workspace=workspace, pk=profile_id).first()
+def lead_get_for_email(*, workspace: Workspace, email: str) -> Lead | None:
+    """The workspace's earliest lead with this email in any letter case, or None.
+
+    LOWER() on both sides (not `iexact`, which PostgreSQL compiles to UPPER()) so the query
+    uses the (workspace, LOWER(email), created_at) index.
+    """
+    return (
+        Lead.objects.alias(email_lower=Lower("email"))
+        .filter(workspace=workspace, email_lower=Lower(Value(email)))
+        .order_by("created_at", "id")
+        .first()
+    )

@@ -1,17 +1,26 @@
 """Input and output shapes of the /v1 lead API (A.1, A.2)."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from hushmetrics.serializers import CheapCopyField, StrictCharField, StrictChoiceField
+from hushmetrics.serializers import (
+    CheapCopyField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictSerializer,
+    column_max_length,
+    one_of,
+)
+from hushmetrics.timestamps import api_timestamp
 from leads.models import Lead
 
 # JSON types a strict field accepts, per DRF's generic "wrong type" messages.
 NOT_A_NUMBER = "A valid number is required."
+# Money: as many digits and places as the column holds.
+VALUE = Lead._meta.get_field("value")
 
 
 class StrictUUIDField(CheapCopyField, serializers.UUIDField):
@@ -50,38 +59,50 @@ class JSONObjectField(CheapCopyField, serializers.DictField):
         return value
 
 
-class LeadCreateInputSerializer(serializers.Serializer):
+class LeadCreateInputSerializer(StrictSerializer):
     """A.1's body. Strict: unknown keys, wrong types and unknown enum values are 400s."""
 
+    default_error_messages = {"unknown_field": "Unknown field."}
+
     workspace_id = StrictUUIDField()
-    name = StrictCharField(required=False, allow_blank=True, max_length=300, default="")
-    email = StrictCharField(required=False, allow_blank=True, max_length=320, default="")
-    phone = StrictCharField(required=False, allow_blank=True, max_length=64, default="")
-    status = StrictChoiceField(choices=Lead.Status.values, required=False, default="contact")
-    source = StrictChoiceField(choices=Lead.Source.values, required=False, default="other")
+    name = StrictCharField(
+        required=False, allow_blank=True, max_length=column_max_length(Lead, "name"), default=""
+    )
+    email = StrictCharField(
+        required=False, allow_blank=True, max_length=column_max_length(Lead, "email"), default=""
+    )
+    phone = StrictCharField(
+        required=False, allow_blank=True, max_length=column_max_length(Lead, "phone"), default=""
+    )
+    status = StrictChoiceField(
+        choices=Lead.Status.values,
+        required=False,
+        default=Lead.Status.CONTACT.value,
+        error_messages={"invalid_choice": one_of("status", Lead.Status.values)},
+    )
+    source = StrictChoiceField(
+        choices=Lead.Source.values,
+        required=False,
+        default=Lead.Source.OTHER.value,
+        error_messages={"invalid_choice": one_of("source", Lead.Source.values)},
+    )
     value = StrictDecimalField(
-        max_digits=14, decimal_places=2, min_value=0, required=False, default=Decimal("0.00")
+        max_digits=VALUE.max_digits,
+        decimal_places=VALUE.decimal_places,
+        min_value=0,
+        required=False,
+        default=Decimal("0.00"),
     )
     created_by = StrictUUIDField(required=False, allow_null=True, default=None)
     utm = JSONObjectField(required=False, allow_null=True, default=None)
     extra_data = JSONObjectField(required=False, allow_null=True, default=None)
     page_url = StrictCharField(
-        required=False, allow_null=True, allow_blank=True, max_length=2048, default=None
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=column_max_length(Lead, "page_url"),
+        default=None,
     )
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = [key for key in data if key not in self.fields]
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: ["Unknown field."] for key in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
-
-
-def iso_utc(value: datetime) -> str:
-    """ISO 8601 in UTC with an explicit `+00:00` (DRF would write `Z`), whole seconds."""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def json_number(value: Decimal) -> int | float:
@@ -110,6 +131,6 @@ def lead_output(lead: Lead) -> dict[str, Any]:
         "utm": lead.utm,
         "extra_data": lead.extra_data,
         "page_url": lead.page_url,
-        "created_at": iso_utc(lead.created_at),
-        "updated_at": iso_utc(lead.updated_at),
+        "created_at": api_timestamp(lead.created_at),
+        "updated_at": api_timestamp(lead.updated_at),
     }

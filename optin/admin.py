@@ -1,29 +1,15 @@
-"""Back office for opt-ins: read-only, as the partners submitted them."""
-
-from typing import Any
+"""Back office for opt-ins: read-only, a record of what the partners sent."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from hushmetrics.admin import ReadOnlyAdminMixin
 from hushmetrics.paginators import EstimatedCountPaginator
 from optin.models import OptIn, QuestionAnswer
 
 
-class ReadOnlyMixin:
-    """Opt-ins are a record of what a partner sent: staff look, nobody edits."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class QuestionAnswerInline(ReadOnlyMixin, admin.TabularInline):
+class QuestionAnswerInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = QuestionAnswer
     extra = 0
     fields = ["position", "question", "answer"]
@@ -32,7 +18,7 @@ class QuestionAnswerInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(OptIn)
-class OptInAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OptInAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "email",
         "source",

@@ -9,37 +9,51 @@ empty). Every message is a sentence that starts with the field's path
 """
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import email_validator
 import phonenumbers
+from django.db.models import Model
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.settings import api_settings
+from rest_framework.exceptions import ValidationError
 
-from hushmetrics.serializers import ChoiceField, StrictCharField, StrictIntegerField
+from hushmetrics.serializers import (
+    NON_FIELD,
+    ChoiceField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+    column_max_length,
+    one_of,
+)
 from leads.models import Lead
 from optin.models import OptIn, QuestionAnswer
 from optin.services import TRAFFIC_FIELDS
 
-SOURCE_MESSAGE = "source must be one of: " + ", ".join(OptIn.Source.values)
+SOURCE_MESSAGE = one_of("source", OptIn.Source.values)
 MAX_QUESTIONS_ANSWERS = 50
 # E.164: a plus, a non-zero country-code digit, at most 15 digits in all.
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # PostgreSQL's integer, the column behind PositiveIntegerField.
 MAX_POSITION = 2_147_483_647
-NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 # The lead's name is "first last"; both parts fit their own columns but not always the sum.
-LEAD_NAME_MAX_LENGTH = Lead._meta.get_field("name").max_length
+LEAD_NAME_MAX_LENGTH = column_max_length(Lead, "name")
 
 
-def _max_length(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length
-
-
-def text(name: str, *, max_length: int, required: bool = False) -> StrictCharField:
-    """A trimmed string field; optional ones take blank and null (both read as "")."""
+def text(
+    name: str,
+    *,
+    model: type[Model] = OptIn,
+    max_length: int | None = None,
+    fills: str | None = None,
+    required: bool = False,
+) -> StrictCharField:
+    """A trimmed string field, as long as `model`'s column of the same name unless told, and
+    no longer than the lead's column `fills` when it fills that; optional ones take blank and
+    null (both read as "")."""
+    max_length = max_length or column_max_length(model, name)
+    if fills is not None:
+        max_length = min(max_length, column_max_length(Lead, fills))
     return StrictCharField(
         max_length=max_length,
         required=required,
@@ -55,58 +69,11 @@ def text(name: str, *, max_length: int, required: bool = False) -> StrictCharFie
     )
 
 
-def _qualify(detail: Any, path: str) -> Any:
-    """Rewrite nested messages so they start with their full path, not just their own name.
-
-    A nested field says `question is required`; at `questions_answers[3].question` that
-    becomes `questions_answers[3].question is required`.
-    """
-    if isinstance(detail, dict) and detail and all(isinstance(key, int) for key in detail):
-        # A ListSerializer's errors, keyed by item index: as a list, they flatten to
-        # `questions_answers[3].question` rather than `questions_answers.3.question`.
-        detail = [detail.get(index, {}) for index in range(max(detail) + 1)]
-    if isinstance(detail, dict):
-        return {
-            key: _qualify(value, path if key == NON_FIELD else f"{path}.{key}" if path else key)
-            for key, value in detail.items()
-        }
-    if isinstance(detail, list):
-        if all(isinstance(item, str) for item in detail):
-            return [_qualify(item, path) for item in detail]
-        return [_qualify(item, f"{path}[{index}]") for index, item in enumerate(detail)]
-    own_name = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
-    message = str(detail)
-    if path and own_name != path and message.startswith(f"{own_name} "):
-        message = path + message[len(own_name) :]
-    return ErrorDetail(message, code=getattr(detail, "code", None))
-
-
-class StrictSerializer(serializers.Serializer):
-    """A Serializer that refuses fields it does not define."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        errors: dict[str, Any] = {}
-        value: dict[str, Any] = {}
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail}
-        if isinstance(data, Mapping):
-            for name in data:
-                if name not in self.fields:
-                    errors[str(name)] = [
-                        ErrorDetail(f"{name} is not a recognised field", code="unknown")
-                    ]
-        if errors:
-            raise ValidationError(errors)
-        return value
-
-
 class QuestionAnswerSerializer(StrictSerializer):
     default_error_messages = {"invalid": "questions_answers must be an object"}
 
-    question = text("question", max_length=_max_length(QuestionAnswer, "question"), required=True)
-    answer = text("answer", max_length=_max_length(QuestionAnswer, "answer"))
+    question = text("question", model=QuestionAnswer, required=True)
+    answer = text("answer", model=QuestionAnswer)
     position = StrictIntegerField(
         required=False,
         allow_null=True,
@@ -124,13 +91,13 @@ class QuestionAnswerSerializer(StrictSerializer):
 class TrafficSerializer(StrictSerializer):
     default_error_messages = {"invalid": "traffic must be an object"}
 
-    utm_source = text("utm_source", max_length=_max_length(OptIn, "utm_source"))
-    utm_medium = text("utm_medium", max_length=_max_length(OptIn, "utm_medium"))
-    utm_campaign = text("utm_campaign", max_length=_max_length(OptIn, "utm_campaign"))
-    utm_content = text("utm_content", max_length=_max_length(OptIn, "utm_content"))
-    utm_term = text("utm_term", max_length=_max_length(OptIn, "utm_term"))
-    referrer = text("referrer", max_length=_max_length(OptIn, "referrer"))
-    landing_page = text("landing_page", max_length=_max_length(OptIn, "landing_page"))
+    utm_source = text("utm_source")
+    utm_medium = text("utm_medium")
+    utm_campaign = text("utm_campaign")
+    utm_content = text("utm_content")
+    utm_term = text("utm_term")
+    referrer = text("referrer")
+    landing_page = text("landing_page", fills="page_url")
 
 
 class OptInSubmitSerializer(StrictSerializer):
@@ -138,22 +105,19 @@ class OptInSubmitSerializer(StrictSerializer):
 
     default_error_messages = {"invalid": "The request body must be a JSON object"}
 
-    email = text("email", max_length=_max_length(OptIn, "email"), required=True)
-    first_name = text("first_name", max_length=_max_length(OptIn, "first_name"), required=True)
+    email = text("email", required=True)
+    first_name = text("first_name", required=True)
     source = ChoiceField(
         choices=OptIn.Source.values,
         error_messages={key: SOURCE_MESSAGE for key in ("required", "null", "invalid_choice")},
     )
-    last_name = text("last_name", max_length=_max_length(OptIn, "last_name"))
-    phone_e164 = text("phone_e164", max_length=_max_length(OptIn, "phone_e164"))
+    last_name = text("last_name")
+    phone_e164 = text("phone_e164", fills="phone")
+    # Longer than its column, so that "USA" is told what a country code is, not its length.
     phone_country = text("phone_country", max_length=8)
-    provider_form_id = text("provider_form_id", max_length=_max_length(OptIn, "provider_form_id"))
-    provider_form_name = text(
-        "provider_form_name", max_length=_max_length(OptIn, "provider_form_name")
-    )
-    external_reference = text(
-        "external_reference", max_length=_max_length(OptIn, "external_reference")
-    )
+    provider_form_id = text("provider_form_id")
+    provider_form_name = text("provider_form_name")
+    external_reference = text("external_reference")
     questions_answers = serializers.ListSerializer(
         child=QuestionAnswerSerializer(),
         required=False,
@@ -171,12 +135,6 @@ class OptInSubmitSerializer(StrictSerializer):
         if data is None:
             raise ValidationError({NON_FIELD: [self.error_messages["invalid"]]}, code="invalid")
         return super().validate_empty_values(data)
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        try:
-            return super().to_internal_value(data)
-        except ValidationError as exc:
-            raise ValidationError(_qualify(exc.detail, "")) from None
 
     def validate_email(self, value: str) -> str:
         try:

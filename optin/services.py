@@ -8,14 +8,12 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from leads.models import Lead
+from leads.selectors import lead_get_for_email
 from leads.services import lead_create, lead_touch, lead_update
 from optin.models import OptIn, QuestionAnswer
-from optin.selectors import (
-    lead_get_for_email,
-    optin_get_by_reference,
-    setter_get_for_utm_content,
-)
+from optin.selectors import optin_get_by_reference
 from workspaces.models import ApiKey, Profile, Workspace
+from workspaces.selectors import profile_get_active
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 TRAFFIC_FIELDS = (*UTM_FIELDS, "referrer", "landing_page")
@@ -79,9 +77,8 @@ def optin_submit(
         # caller's transaction this is the transaction itself: no savepoint round trips.
         with transaction.atomic():
             _lock_email(workspace=workspace, email=email)
-            setter = setter_get_for_utm_content(
-                workspace=workspace, utm_content=traffic["utm_content"]
-            )
+            # A setter is named by its Clerk user id in utm_content.
+            setter = profile_get_active(workspace=workspace, clerk_user_id=traffic["utm_content"])
             lead, is_new_lead = _lead_for_optin(
                 workspace=workspace,
                 email=email,

@@ -15,8 +15,18 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
+from workspaces.keys import KEY_PREFIX, displayed_prefix, public_part
 from workspaces.models import ApiKey, Profile, Workspace
-from workspaces.services import api_key_issue, api_key_revoke, profile_create, workspace_create
+from workspaces.services import (
+    api_key_issue,
+    api_key_revoke,
+    api_key_update,
+    profile_create,
+    profile_update,
+    workspace_create,
+    workspace_update,
+)
 
 
 class ShownOnce(str):
@@ -27,7 +37,7 @@ class ShownOnce(str):
     """
 
     def __repr__(self) -> str:
-        return f"'{self[:16]}…'"
+        return f"'{displayed_prefix(public_part(self))}…'"
 
 
 @admin.display(description="prefix")
@@ -40,12 +50,11 @@ def key_state(api_key: ApiKey) -> str:
     return api_key.state_at(timezone.now())
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
     """A workspace's keys, read-only; each links to its page (where it can be revoked)."""
 
     model = ApiKey
     extra = 0
-    can_delete = False
     show_change_link = True
     fields = [
         "prefix_shown",
@@ -59,12 +68,6 @@ class ApiKeyInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-created_at"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description="prefix")
     def prefix_shown(self, api_key: ApiKey) -> str:
         return display_prefix(api_key)
@@ -74,23 +77,18 @@ class ApiKeyInline(admin.TabularInline):
         return key_state(api_key)
 
 
-class ProfileInline(admin.TabularInline):
+class ProfileInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """A workspace's profiles, read-only; each links to its page."""
+
     model = Profile
     extra = 0
-    can_delete = False
     show_change_link = True
     fields = ["clerk_user_id", "name", "email", "is_active"]
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(ServiceModelAdmin):
     list_display = ["name", "id", "webhook_enabled", "require_api_key", "created_at"]
     list_filter = ["webhook_enabled", "require_api_key"]
     search_fields = ["name", "=id"]
@@ -103,20 +101,15 @@ class WorkspaceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Workspace | None = None) -> list:
         return ["id", "created_at"] if obj is not None else []
 
-    def save_model(self, request: HttpRequest, obj: Workspace, form: forms.ModelForm, change):
-        if change:
-            obj.save()
-            return
-        created = workspace_create(
-            name=form.cleaned_data["name"],
-            webhook_enabled=form.cleaned_data["webhook_enabled"],
-            require_api_key=form.cleaned_data["require_api_key"],
-        )
-        obj.__dict__.update(created.__dict__)
+    def create(self, request: HttpRequest, values: dict[str, Any]) -> Workspace:
+        return workspace_create(**values)
+
+    def update(self, request: HttpRequest, stored: Workspace, changes: dict[str, Any]) -> Workspace:
+        return workspace_update(workspace=stored, **changes)
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(ServiceModelAdmin):
     list_display = ["clerk_user_id", "name", "email", "workspace", "is_active"]
     list_select_related = ["workspace"]
     list_filter = ["is_active", "workspace"]
@@ -128,20 +121,11 @@ class ProfileAdmin(admin.ModelAdmin):
         # A profile stays in its workspace; leads and opt-ins point at it.
         return ["workspace"] if obj is not None else []
 
-    def save_model(self, request: HttpRequest, obj: Profile, form: forms.ModelForm, change):
-        if change:
-            obj.save()
-            return
-        created = profile_create(
-            workspace=form.cleaned_data["workspace"],
-            clerk_user_id=form.cleaned_data["clerk_user_id"],
-            name=form.cleaned_data["name"],
-            email=form.cleaned_data["email"],
-        )
-        if not form.cleaned_data["is_active"]:
-            created.is_active = False
-            created.save(update_fields=["is_active"])
-        obj.__dict__.update(created.__dict__)
+    def create(self, request: HttpRequest, values: dict[str, Any]) -> Profile:
+        return profile_create(**values)
+
+    def update(self, request: HttpRequest, stored: Profile, changes: dict[str, Any]) -> Profile:
+        return profile_update(profile=stored, **changes)
 
 
 class KeyStateFilter(admin.SimpleListFilter):
@@ -176,7 +160,7 @@ class ApiKeyIssueForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ServiceModelAdmin):
     add_form = ApiKeyIssueForm
     list_display = [
         display_prefix,
@@ -190,7 +174,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_select_related = ["workspace"]
     list_filter = [KeyStateFilter, "workspace"]
     search_fields = ["prefix", "name", "workspace__name"]
-    search_help_text = "Search by prefix (with or without sk_live_), key name or workspace name."
+    search_help_text = (
+        f"Search by prefix (with or without {KEY_PREFIX}), key name or workspace name."
+    )
     autocomplete_fields = ["workspace"]
     actions = ["revoke_selected"]
     # Everything but the name is fixed when a key is issued; the hash is not even listed here.
@@ -227,27 +213,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         # Staff paste what they see: `sk_live_AbCd1234…` finds the key by its prefix.
-        term = search_term.strip().rstrip("…")
-        if term.startswith("sk_live_"):
-            term = term[len("sk_live_") :][:8]
-        return super().get_search_results(request, queryset, term)
+        return super().get_search_results(request, queryset, public_part(search_term))
 
     def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         # A key is revoked, never deleted: its opt-ins keep pointing at it.
         return False
 
-    def save_model(self, request: HttpRequest, obj: ApiKey, form: forms.ModelForm, change):
-        if change:
-            obj.save(update_fields=["name"])
-            return
+    def create(self, request: HttpRequest, values: dict[str, Any]) -> ApiKey:
         issued = api_key_issue(
-            workspace=form.cleaned_data["workspace"],
-            name=form.cleaned_data["name"],
-            expires_in_days=form.cleaned_data.get("expires_in_days"),
+            workspace=values["workspace"],
+            name=values["name"],
+            expires_in_days=values.get("expires_in_days"),
         )
-        obj.__dict__.update(issued.api_key.__dict__)
         # Only for this response: the plaintext lives in no model, session, message or log.
         request._issued_plaintext = issued.plaintext  # type: ignore[attr-defined]
+        return issued.api_key
+
+    def update(self, request: HttpRequest, stored: ApiKey, changes: dict[str, Any]) -> ApiKey:
+        return api_key_update(api_key=stored, **changes)
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
         plaintext = getattr(request, "_issued_plaintext", None)

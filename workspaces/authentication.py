@@ -13,8 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
+from workspaces.keys import PUBLIC_LENGTH, public_part
 from workspaces.models import ApiKey
-from workspaces.services import KEY_PREFIX, PUBLIC_LENGTH, api_key_mark_used, api_key_verify
+from workspaces.services import api_key_mark_used, api_key_verify
 
 INVALID_KEY_MESSAGE = "Invalid or revoked API key"
 AUTH_FAILURE_GROUP = "auth-failures"
@@ -62,7 +63,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             # failed: a valid key is never refused for other keys' failures from the same
             # address (a NAT, an integration platform), while a guesser of one key gets the
             # same 401 until its own quota is spent, then 429s.
-            failures = f"{client_ip(request)}:{key[len(KEY_PREFIX) :][:PUBLIC_LENGTH]}"
+            failures = f"{client_ip(request)}:{public_part(key)[:PUBLIC_LENGTH]}"
             rate = settings.RATE_LIMIT_AUTH_FAILURES
             enforce_rate_limit(
                 request, group=AUTH_FAILURE_GROUP, key=failures, rate=rate, increment=False

@@ -4,6 +4,8 @@ from datetime import datetime
 from django.db import models
 from django.db.models import Q
 
+from workspaces.keys import displayed_prefix
+
 
 class Workspace(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -20,6 +22,10 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Every Clerk user id starts with this (`user_2abc…`).
+CLERK_USER_ID_PREFIX = "user_"
 
 
 class Profile(models.Model):
@@ -39,7 +45,7 @@ class Profile(models.Model):
                 fields=["workspace", "clerk_user_id"], name="profile_unique_clerk_id_per_workspace"
             ),
             models.CheckConstraint(
-                condition=Q(clerk_user_id__startswith="user_"),
+                condition=Q(clerk_user_id__startswith=CLERK_USER_ID_PREFIX),
                 name="profile_clerk_user_id_format",
             ),
         ]
@@ -77,7 +83,7 @@ class ApiKey(models.Model):
 
     @property
     def display_prefix(self) -> str:
-        return f"sk_live_{self.prefix}"
+        return displayed_prefix(self.prefix)
 
     def state_at(self, when: datetime) -> str:
         """`revoked`, `expired` or `active` at the moment `when`."""

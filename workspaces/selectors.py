@@ -1,4 +1,4 @@
-"""Reads for workspaces and API keys."""
+"""Reads for workspaces, profiles and API keys."""
 
 import contextlib
 import uuid
@@ -8,7 +8,8 @@ from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
-from workspaces.models import ApiKey, Workspace
+from workspaces.keys import public_part
+from workspaces.models import CLERK_USER_ID_PREFIX, ApiKey, Profile, Workspace
 
 
 def _as_uuid(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -88,6 +89,21 @@ def workspace_cache_on_change(sender: type, instance: Workspace, **kwargs: objec
     transaction.on_commit(lambda: workspace_cache_forget(workspace_id=workspace_id))
 
 
+def profile_get(*, workspace: Workspace, profile_id: uuid.UUID) -> Profile | None:
+    """The profile with this id in this workspace (never another workspace's), or None."""
+    return Profile.objects.filter(workspace=workspace, pk=profile_id).first()
+
+
+def profile_get_active(*, workspace: Workspace, clerk_user_id: str) -> Profile | None:
+    """The workspace's active profile with this Clerk user id, or None. Text that is not a
+    Clerk user id (`user_…`) names no profile, and costs no query."""
+    if not clerk_user_id.startswith(CLERK_USER_ID_PREFIX):
+        return None
+    return Profile.objects.filter(
+        workspace=workspace, clerk_user_id=clerk_user_id, is_active=True
+    ).first()
+
+
 def api_key_list(*, workspace: Workspace | None = None) -> QuerySet[ApiKey]:
     keys = ApiKey.objects.select_related("workspace").order_by("-created_at")
     return keys.filter(workspace=workspace) if workspace is not None else keys
@@ -95,9 +111,7 @@ def api_key_list(*, workspace: Workspace | None = None) -> QuerySet[ApiKey]:
 
 def api_key_find(*, prefix_or_id: str) -> ApiKey | None:
     """A key by its id, its public prefix, or its displayed prefix (`sk_live_XXXXXXXX`)."""
-    value = prefix_or_id.strip()
-    if value.startswith("sk_live_"):
-        value = value[len("sk_live_") :][:8]
+    value = public_part(prefix_or_id)
     query = Q(prefix=value)
     with contextlib.suppress(ValueError):
         query |= Q(pk=uuid.UUID(value))

@@ -4,23 +4,26 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
-from workspaces.models import ApiKey, Profile, Workspace
+from workspaces.keys import (
+    KEY_ALPHABET,
+    PUBLIC_LENGTH,
+    SECRET_LENGTH,
+    displayed_prefix,
+    is_well_formed,
+    public_part,
+)
+from workspaces.models import CLERK_USER_ID_PREFIX, ApiKey, Profile, Workspace
 
-KEY_PREFIX = "sk_live_"
-KEY_ALPHABET = string.ascii_letters + string.digits
-# 8 public characters find the row; the other 32 are the secret (62^32 ≈ 2^190).
-PUBLIC_LENGTH = 8
-SECRET_LENGTH = 32
-KEY_LENGTH = len(KEY_PREFIX) + PUBLIC_LENGTH + SECRET_LENGTH
 # Stamp last_used_at at most this often per key, so a busy key is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Compared against when the prefix is unknown, so both failures take the same path.
@@ -38,12 +41,73 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _clean_name(name: str, *, model: type[Model], label: str) -> str:
+    """`name` stripped; a ValidationError when that is blank or too long for `model.name`."""
+    name = name.strip()
+    limit = model._meta.get_field("name").max_length
+    if not name:
+        raise ValidationError({"name": f"{label} name must not be blank."})
+    if len(name) > limit:
+        raise ValidationError({"name": f"{label} name is too long ({limit} characters at most)."})
+    return name
+
+
+def _workspace_name(name: str) -> str:
+    return _clean_name(name, model=Workspace, label="Workspace")
+
+
+def _key_name(name: str) -> str:
+    return _clean_name(name, model=ApiKey, label="Key")
+
+
+def _set_changed(instance: Model, values: dict[str, Any]) -> list[str]:
+    """Set on `instance` the values that differ from its own (None leaves a field as it is),
+    each checked by its model field first; the names of the fields set."""
+    changed = {
+        field: value
+        for field, value in values.items()
+        if value is not None and getattr(instance, field) != value
+    }
+    errors: dict[str, list[str]] = {}
+    for field, value in changed.items():
+        try:
+            changed[field] = instance._meta.get_field(field).clean(value, instance)
+        except ValidationError as error:
+            errors[field] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    for field, value in changed.items():
+        setattr(instance, field, value)
+    return list(changed)
+
+
+def _check_clerk_user_id(clerk_user_id: str) -> None:
+    if not clerk_user_id.startswith(CLERK_USER_ID_PREFIX):
+        raise ValidationError(
+            {"clerk_user_id": f"A Clerk user id starts with '{CLERK_USER_ID_PREFIX}'."}
+        )
+
+
+@contextlib.contextmanager
+def _clerk_user_id_unique(clerk_user_id: str) -> Iterator[None]:
+    """A profile write whose Clerk user id the workspace already has is a ValidationError."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise ValidationError(
+            {"clerk_user_id": f"{clerk_user_id} already has a profile in this workspace."}
+        ) from None
+
+
 def workspace_create(
     *, name: str, webhook_enabled: bool = True, require_api_key: bool = False
 ) -> Workspace:
     """Create a workspace; the name must not be blank."""
     return Workspace.objects.create(
-        name=_workspace_name(name), webhook_enabled=webhook_enabled, require_api_key=require_api_key
+        name=_workspace_name(name),
+        webhook_enabled=webhook_enabled,
+        require_api_key=require_api_key,
     )
 
 
@@ -52,51 +116,68 @@ def workspace_update(
     *,
     workspace: Workspace,
     name: str | None = None,
-    require_api_key: bool | None = None,
     webhook_enabled: bool | None = None,
+    require_api_key: bool | None = None,
 ) -> Workspace:
-    """Change what is given (None leaves a field as it is); saves only the changed fields."""
-    wanted = {
-        "name": None if name is None else _workspace_name(name),
-        "require_api_key": require_api_key,
-        "webhook_enabled": webhook_enabled,
-    }
-    changed = [
-        field
-        for field, value in wanted.items()
-        if value is not None and getattr(workspace, field) != value
-    ]
-    for field in changed:
-        setattr(workspace, field, wanted[field])
+    """Change the given fields (None leaves one as it is), writing only the changed columns;
+    nothing at all when nothing changes. The name must not be blank."""
+    changed = _set_changed(
+        workspace,
+        {
+            "name": None if name is None else _workspace_name(name),
+            "webhook_enabled": webhook_enabled,
+            "require_api_key": require_api_key,
+        },
+    )
     if changed:
         workspace.save(update_fields=changed)
     return workspace
 
 
-def _workspace_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": "Workspace name must not be blank."})
-    if len(name) > Workspace._meta.get_field("name").max_length:
-        raise ValidationError({"name": "Workspace name is too long (200 characters at most)."})
-    return name
-
-
 def profile_create(
-    *, workspace: Workspace, clerk_user_id: str, name: str = "", email: str = ""
+    *,
+    workspace: Workspace,
+    clerk_user_id: str,
+    name: str = "",
+    email: str = "",
+    is_active: bool = True,
 ) -> Profile:
     """Create a profile; its Clerk user id (`user_…`) is unique within the workspace."""
-    profile = Profile(workspace=workspace, clerk_user_id=clerk_user_id, name=name, email=email)
+    profile = Profile(
+        workspace=workspace,
+        clerk_user_id=clerk_user_id,
+        name=name,
+        email=email,
+        is_active=is_active,
+    )
     profile.full_clean(validate_constraints=False)
-    if not clerk_user_id.startswith("user_"):
-        raise ValidationError({"clerk_user_id": "A Clerk user id starts with 'user_'."})
-    try:
-        with transaction.atomic():
-            profile.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"clerk_user_id": f"{clerk_user_id} already has a profile in this workspace."}
-        ) from None
+    _check_clerk_user_id(clerk_user_id)
+    with _clerk_user_id_unique(clerk_user_id):
+        profile.save()
+    return profile
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    profile: Profile,
+    clerk_user_id: str | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    is_active: bool | None = None,
+) -> Profile:
+    """Change the given fields (None leaves one as it is), writing only the changed columns;
+    nothing at all when nothing changes. A profile stays in its workspace; an inactive one
+    is no longer taken as an opt-in's setter."""
+    if clerk_user_id is not None:
+        _check_clerk_user_id(clerk_user_id)
+    changed = _set_changed(
+        profile,
+        {"clerk_user_id": clerk_user_id, "name": name, "email": email, "is_active": is_active},
+    )
+    if changed:
+        with _clerk_user_id_unique(profile.clerk_user_id):
+            profile.save(update_fields=changed)
     return profile
 
 
@@ -104,11 +185,7 @@ def api_key_issue(
     *, workspace: Workspace, name: str, expires_in_days: int | None = None
 ) -> IssuedKey:
     """Issue a key. The plaintext is in the result and nowhere else, ever."""
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": "Key name must not be blank."})
-    if len(name) > ApiKey._meta.get_field("name").max_length:
-        raise ValidationError({"name": "Key name is too long (100 characters at most)."})
+    name = _key_name(name)
     if expires_in_days is not None and expires_in_days <= 0:
         raise ValidationError({"expires_in_days": "Must be a positive number of days."})
     now = timezone.now()
@@ -116,7 +193,7 @@ def api_key_issue(
     for _attempt in range(5):
         public = "".join(secrets.choice(KEY_ALPHABET) for _ in range(PUBLIC_LENGTH))
         secret = "".join(secrets.choice(KEY_ALPHABET) for _ in range(SECRET_LENGTH))
-        plaintext = f"{KEY_PREFIX}{public}{secret}"
+        plaintext = displayed_prefix(public) + secret
         try:
             with transaction.atomic():
                 api_key = ApiKey.objects.create(
@@ -139,17 +216,12 @@ def api_key_verify(*, key: str) -> ApiKey | None:
     unknown prefix is compared against a dummy hash so it costs what a wrong secret costs.
     """
     key = key or ""
-    public = key[len(KEY_PREFIX) : len(KEY_PREFIX) + PUBLIC_LENGTH]
-    well_formed = (
-        len(key) == KEY_LENGTH
-        and key.startswith(KEY_PREFIX)
-        and all(char in KEY_ALPHABET for char in key[len(KEY_PREFIX) :])
-    )
+    well_formed = is_well_formed(key)
     api_key = None
     if well_formed:
         # get(), not first(): the prefix is unique, and first() would compile an ORDER BY.
         with contextlib.suppress(ApiKey.DoesNotExist):
-            api_key = ApiKey.objects.select_related("workspace").get(prefix=public)
+            api_key = ApiKey.objects.select_related("workspace").get(prefix=public_part(key))
     expected = api_key.secret_hash if api_key is not None else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(key), expected)
     if not (well_formed and api_key is not None and matches):
@@ -169,6 +241,15 @@ def api_key_mark_used(*, api_key: ApiKey) -> None:
         pk=api_key.pk,
     ).update(last_used_at=now)
     api_key.last_used_at = now
+
+
+@transaction.atomic
+def api_key_update(*, api_key: ApiKey, name: str | None = None) -> ApiKey:
+    """Rename a key (None leaves the name as it is); everything else is fixed at issue."""
+    changed = _set_changed(api_key, {"name": None if name is None else _key_name(name)})
+    if changed:
+        api_key.save(update_fields=changed)
+    return api_key
 
 
 @transaction.atomic

@@ -136,9 +136,12 @@ def test_a_10_kb_key_is_a_401(server, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_a_body_without_content_type_is_a_415(server, endpoint):
+def test_a_body_without_content_type_is_a_415_naming_what_to_send(server, endpoint):
     path, body, invalid_key = _request(server, endpoint)
-    message = 'Unsupported media type "" in request.'
+    send = "application/json"
+    if endpoint == "webhook":
+        send += ", application/x-www-form-urlencoded, multipart/form-data or text/plain"
+    message = f'Unsupported media type "" in request. Send the body as {send}.'
     expected = (
         {"status": "error", "message": message} if endpoint == "opt-in" else {"message": message}
     )

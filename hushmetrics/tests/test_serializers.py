@@ -1,7 +1,12 @@
-"""The shared serializer fields: cheap per-request copies that stay independent."""
+"""The shared serializer plumbing: cheap per-request copies that stay independent, and the
+one refuser of unknown fields."""
 
 import copy
 
+import pytest
+from rest_framework import serializers
+
+from hushmetrics.serializers import StrictSerializer
 from leads.serializers import LeadCreateInputSerializer
 from optin.serializers import OptInSubmitSerializer, QuestionAnswerSerializer
 
@@ -40,3 +45,43 @@ def test_errors_from_one_instance_do_not_reach_the_next():
     good = LeadCreateInputSerializer(data={"workspace_id": "8c3f2a0e-8c1b-4f55-9d6e-2f1f7d6b9a10"})
     assert good.is_valid(), good.errors
     assert good.validated_data["value"] == 0
+
+
+NOT_AN_OBJECT = "Invalid data. Expected a dictionary, but got list."
+
+
+class _Strict(StrictSerializer):
+    name = serializers.CharField()
+
+
+class _Reworded(_Strict):
+    default_error_messages = {"unknown_field": "No {name} here."}
+
+
+@pytest.mark.parametrize(
+    ("serializer", "data", "errors"),
+    [
+        (_Strict, {"name": "x", "nmae": "y"}, {"nmae": ["nmae is not a recognised field"]}),
+        (
+            _Strict,
+            {"nmae": "y"},
+            {"name": ["This field is required."], "nmae": ["nmae is not a recognised field"]},
+        ),
+        (_Reworded, {"name": "x", "age": 3}, {"age": ["No age here."]}),
+        (
+            _Strict,
+            ["name"],
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]},
+        ),
+    ],
+)
+def test_unknown_fields_are_refused_alongside_every_other_error(serializer, data, errors):
+    refused = serializer(data=data)
+    assert not refused.is_valid()
+    assert refused.errors == errors
+
+
+def test_both_surfaces_refuse_unknown_fields_with_the_shared_serializer():
+    assert issubclass(LeadCreateInputSerializer, StrictSerializer)
+    assert issubclass(OptInSubmitSerializer, StrictSerializer)
+    assert issubclass(QuestionAnswerSerializer, StrictSerializer)

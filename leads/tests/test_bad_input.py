@@ -75,7 +75,9 @@ def parse_error(detail: str) -> dict:
 
 
 def invalid(field: str, text: str) -> dict:
-    return {"message": f"{field}: {text}", "errors": {field: [text]}}
+    # A message that already names its field is the sentence as it is.
+    sentence = text if text.startswith(f"{field} ") else f"{field}: {text}"
+    return {"message": sentence, "errors": {field: [text]}}
 
 
 def both(status: int, body: dict) -> dict[str, tuple[int, dict]]:
@@ -109,8 +111,19 @@ def _not_a_dict(kind: str) -> dict:
     return _non_field(f"Invalid data. Expected a dictionary, but got {kind}.")
 
 
-def _unsupported(content_type: str) -> dict:
-    return message(f'Unsupported media type "{content_type}" in request.')
+# What a 415 tells the client to send instead: what the endpoint's parsers take.
+SEND = {
+    CREATE: "application/json",
+    WEBHOOK: (
+        "application/json, application/x-www-form-urlencoded, multipart/form-data or text/plain"
+    ),
+}
+
+
+def _unsupported(content_type: str, endpoint: str = CREATE) -> dict:
+    return message(
+        f'Unsupported media type "{content_type}" in request. Send the body as {SEND[endpoint]}.'
+    )
 
 
 def _bad_charset(charset: str) -> dict:
@@ -312,7 +325,7 @@ REFUSED: list[tuple[str, str, str | bytes, dict[str, tuple[int, dict]]]] = [
             f"content-type-{label}",
             content_type,
             f'{{"workspace_id": "{WS}", "name": "A"}}',
-            both(415, _unsupported(content_type)),
+            {endpoint: (415, _unsupported(content_type, endpoint)) for endpoint in SEND},
         )
         for label, content_type in [
             ("xml", "application/xml"),
@@ -373,6 +386,8 @@ def test_a_malformed_body_is_refused_in_the_envelope_and_writes_nothing(
 
 
 _SURROGATE = "Surrogate characters are not allowed: U+{}."
+STATUS_ONE_OF = "status must be one of: contact, qualified, proposal, negotiation, won, lost"
+SOURCE_ONE_OF = "source must be one of: website, referral, social, ad, email, cold_call, other"
 
 
 def _too_long(limit: int) -> str:
@@ -388,8 +403,8 @@ BAD_FIELDS: list[tuple[str, dict, str, str]] = [
     ("page-url-100k", {"page_url": "https://x.example/" + "p" * LONG}, "page_url", _too_long(2048)),
     ("workspace-id-100k", {"workspace_id": "w" * LONG}, "workspace_id", "Must be a valid UUID."),
     ("created-by-100k", {"created_by": "c" * LONG}, "created_by", "Must be a valid UUID."),
-    ("status-100k", {"status": "s" * LONG}, "status", f'"{"s" * LONG}" is not a valid choice.'),
-    ("source-100k", {"source": "o" * LONG}, "source", f'"{"o" * LONG}" is not a valid choice.'),
+    ("status-100k", {"status": "s" * LONG}, "status", STATUS_ONE_OF),
+    ("source-100k", {"source": "o" * LONG}, "source", SOURCE_ONE_OF),
     # strings as numbers and numbers as strings
     ("value-abc", {"value": "abc"}, "value", "A valid number is required."),
     ("value-1e400-string", {"value": "1e400"}, "value", "A valid number is required."),
@@ -398,7 +413,7 @@ BAD_FIELDS: list[tuple[str, dict, str, str]] = [
     ("email-number", {"email": 123}, "email", "Not a valid string."),
     ("phone-number", {"phone": 15551234567}, "phone", "Not a valid string."),
     ("page-url-list", {"page_url": ["https://x.example"]}, "page_url", "Not a valid string."),
-    ("status-number", {"status": 1}, "status", '"1" is not a valid choice.'),
+    ("status-number", {"status": 1}, "status", STATUS_ONE_OF),
     ("created-by-number", {"created_by": 12}, "created_by", "Must be a valid UUID."),
     (
         "extra-data-string",

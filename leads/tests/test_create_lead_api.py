@@ -154,9 +154,6 @@ def test_nul_characters_are_stripped_not_a_crash(api_client, workspace):
         ({"workspace_id": None}, "workspace_id", "This field may not be null."),
         ({"workspace_id": "nope"}, "workspace_id", "Must be a valid UUID."),
         ({"workspace_id": 12}, "workspace_id", "Must be a valid UUID."),
-        ({"status": "hot"}, "status", '"hot" is not a valid choice.'),
-        ({"source": "tv"}, "source", '"tv" is not a valid choice.'),
-        ({"source": 1}, "source", '"1" is not a valid choice.'),
         ({"value": "500"}, "value", "A valid number is required."),
         ({"value": True}, "value", "A valid number is required."),
         ({"value": -1}, "value", "Ensure this value is greater than or equal to 0."),
@@ -183,6 +180,31 @@ def test_an_invalid_field_is_a_400_naming_it(api_client, workspace, change, fiel
     assert Lead.objects.count() == 0
 
 
+STATUS_ONE_OF = "status must be one of: contact, qualified, proposal, negotiation, won, lost"
+SOURCE_ONE_OF = "source must be one of: website, referral, social, ad, email, cold_call, other"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"status": "hot"}, "status", STATUS_ONE_OF),
+        ({"status": "Won"}, "status", STATUS_ONE_OF),
+        ({"status": 1}, "status", STATUS_ONE_OF),
+        ({"source": "tv"}, "source", SOURCE_ONE_OF),
+        ({"source": 1}, "source", SOURCE_ONE_OF),
+        ({"source": ["website"]}, "source", SOURCE_ONE_OF),
+    ],
+)
+def test_an_unknown_enum_value_is_a_400_listing_the_allowed_values(
+    api_client, workspace, change, field, message
+):
+    response = post(api_client, {**documented_body(workspace), **change})
+
+    assert response.status_code == 400
+    assert response.json() == {"message": message, "errors": {field: [message]}}
+    assert Lead.objects.count() == 0
+
+
 def test_a_missing_workspace_id_is_a_400(api_client, workspace):
     response = post(api_client, {"name": "Jane"})
 
@@ -190,6 +212,22 @@ def test_a_missing_workspace_id_is_a_400(api_client, workspace):
     assert response.json() == {
         "message": "workspace_id: This field is required.",
         "errors": {"workspace_id": ["This field is required."]},
+    }
+    assert Lead.objects.count() == 0
+
+
+def test_an_unknown_field_is_reported_with_every_other_error(api_client, workspace):
+    response = post(api_client, {"colour": "red", "status": "hot", "name": 42})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "workspace_id: This field is required.",
+        "errors": {
+            "workspace_id": ["This field is required."],
+            "name": ["Not a valid string."],
+            "status": [STATUS_ONE_OF],
+            "colour": ["Unknown field."],
+        },
     }
     assert Lead.objects.count() == 0
 
@@ -254,14 +292,15 @@ def test_created_by_of_another_workspace_is_a_400(api_client, workspace):
     assert Lead.objects.count() == 0
 
 
-def test_a_form_body_is_a_415(api_client, workspace):
+def test_a_form_body_is_a_415_that_says_to_send_json(api_client, workspace):
     response = api_client.post(
         URL, f"workspace_id={workspace.id}", content_type="application/x-www-form-urlencoded"
     )
 
     assert response.status_code == 415
     assert response.json() == {
-        "message": 'Unsupported media type "application/x-www-form-urlencoded" in request.'
+        "message": 'Unsupported media type "application/x-www-form-urlencoded" in request. '
+        "Send the body as application/json."
     }
     assert Lead.objects.count() == 0
 

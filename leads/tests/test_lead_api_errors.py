@@ -8,10 +8,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.test import RequestFactory
-from django_ratelimit.exceptions import Ratelimited
+from django.core.exceptions import BadRequest
 
-from hushmetrics.errors import exception_handler
 from leads.models import Lead
 from workspaces.tests.factories import WorkspaceFactory
 
@@ -103,14 +101,6 @@ def test_too_many_form_fields_is_a_json_413(api_client, workspace, kind):
     assert response.status_code == 413
     assert response.json() == {"message": "Too many fields (limit 1000)"}
     assert Lead.objects.count() == 0
-
-
-def test_django_ratelimits_own_exception_is_a_429_not_a_403():
-    request = RequestFactory().post("/v1/create-lead")
-    response = exception_handler(Ratelimited(), {"request": request, "view": None})
-    assert response.status_code == 429
-    assert json.loads(response.content) == TOO_MANY
-    assert response["Retry-After"] == "60"
 
 
 def test_an_unexpected_error_is_a_json_500_without_a_trace(api_client, workspace, monkeypatch):
@@ -224,3 +214,12 @@ def test_a_rate_limited_request_writes_nothing(api_client, settings, workspace):
     assert response.status_code == 429
     assert response.json() == TOO_MANY
     assert Lead.objects.count() == 0
+
+
+def test_a_bad_request_raised_in_a_view_is_a_400_not_a_500(api_client, workspace, monkeypatch):
+    def refuse(**kwargs):
+        raise BadRequest("odd")
+
+    monkeypatch.setattr("leads.apis.webhook_lead_ingest", refuse)
+    response = api_client.post(f"/v1/webhook/{workspace.id}", {"name": "Jane"}, format="json")
+    assert (response.status_code, response.json()) == (400, {"message": "Malformed request"})

@@ -412,11 +412,14 @@ def test_an_unreadable_body_is_a_400(api_client, webhook_url, body, content_type
     assert Lead.objects.count() == 0
 
 
-def test_an_unsupported_content_type_is_a_415(api_client, webhook_url):
+def test_an_unsupported_content_type_is_a_415_naming_the_four_it_takes(api_client, webhook_url):
     response = api_client.post(webhook_url, "<lead/>", content_type="application/xml")
 
     assert response.status_code == 415
-    assert response.json() == {"message": 'Unsupported media type "application/xml" in request.'}
+    assert response.json() == {
+        "message": 'Unsupported media type "application/xml" in request. Send the body as '
+        "application/json, application/x-www-form-urlencoded, multipart/form-data or text/plain."
+    }
     assert Lead.objects.count() == 0
 
 

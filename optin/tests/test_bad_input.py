@@ -52,6 +52,13 @@ def error(message: str, errors: dict[str, list[str]] | None = None) -> dict:
     return body
 
 
+def unsupported(content_type: str) -> dict:
+    """A 415: this surface takes JSON only, and says so."""
+    return error(
+        f'Unsupported media type "{content_type}" in request. Send the body as application/json.'
+    )
+
+
 def field_error(path: str, text: str) -> dict:
     """A field's 400: messages that start with the path are the message as they are."""
     message = text if text.startswith(path) else f"{path}: {text}"
@@ -294,7 +301,7 @@ REFUSED: list[tuple[str, str, str | bytes, int, dict]] = [
             content_type,
             _body(),
             415,
-            error(f'Unsupported media type "{content_type}" in request.'),
+            unsupported(content_type),
         )
         for label, content_type in [
             ("xml", "application/xml"),
@@ -309,14 +316,14 @@ REFUSED: list[tuple[str, str, str | bytes, int, dict]] = [
         FORM,
         "&".join(f"f{index}=1" for index in range(1001)),
         415,
-        error(f'Unsupported media type "{FORM}" in request.'),
+        unsupported(FORM),
     ),
     (
         "1001-multipart-fields",
         MULTIPART_CONTENT,
         encode_multipart(BOUNDARY, {f"f{index}": "1" for index in range(1001)}),
         415,
-        error(f'Unsupported media type "{MULTIPART_CONTENT}" in request.'),
+        unsupported(MULTIPART_CONTENT),
     ),
 ]
 

@@ -43,11 +43,17 @@ def test_body_over_the_limit_is_a_json_413(api_client, api_key, settings):
         ("multipart/form-data; boundary=x", "--x--"),
     ],
 )
-def test_other_content_types_are_a_json_415(api_client, api_key, content_type, payload):
+def test_other_content_types_are_a_json_415_that_says_to_send_json(
+    api_client, api_key, content_type, payload
+):
     response = api_client.post(
         SUBMIT_URL, payload, content_type=content_type, HTTP_X_API_KEY=api_key.plaintext
     )
-    _assert_envelope(response, 415, f'Unsupported media type "{content_type}" in request.')
+    _assert_envelope(
+        response,
+        415,
+        f'Unsupported media type "{content_type}" in request. Send the body as application/json.',
+    )
 
 
 def test_unexpected_failure_is_a_json_500_without_a_trace(api_client, api_key, monkeypatch):

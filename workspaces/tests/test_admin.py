@@ -1,9 +1,17 @@
 """Admin for workspaces, profiles and API keys: pages, the show-once key, revocation."""
 
+import importlib
+import re
+
 import pytest
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from hushmetrics.admin import ReadOnlyAdminMixin
 from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.services import api_key_verify
 from workspaces.tests.factories import ApiKeyFactory, ProfileFactory, WorkspaceFactory
@@ -224,3 +232,127 @@ def test_revoke_action_asks_then_revokes_through_the_service(admin_client, api_k
     assert other.revoked_at is None
     assert api_key_verify(key=api_key.plaintext) is None
     assert api_key_verify(key=other.plaintext) == other
+
+
+# --- every save goes through a service and writes only what changed ----------------------
+
+
+def _set_columns(queries, table: str) -> list[list[str]]:
+    """The columns each UPDATE of `table` sets, in the order written."""
+    updates = [q["sql"] for q in queries if q["sql"].startswith(f'UPDATE "{table}"')]
+    return [re.findall(r'"(\w+)" = ', sql.split(" WHERE ")[0]) for sql in updates]
+
+
+def _spy(monkeypatch, target: str) -> list[dict]:
+    """Record the keyword arguments of each call to the service at `target`, then call it."""
+    module_name, name = target.rsplit(".", 1)
+    real = getattr(importlib.import_module(module_name), name)
+    calls: list[dict] = []
+
+    def recorded(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(target, recorded)
+    return calls
+
+
+def test_workspace_edit_goes_through_the_service_and_writes_only_the_changed_column(
+    admin_client, workspace, monkeypatch
+):
+    calls = _spy(monkeypatch, "workspaces.admin.workspace_update")
+    change = reverse("admin:workspaces_workspace_change", args=[workspace.pk])
+    data = {
+        "name": "Renamed",
+        "webhook_enabled": "on",
+        **{
+            f"{p}-{k}": "0"
+            for p in ("profiles", "api_keys")
+            for k in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.post(change, data).status_code == 302
+    assert [set(call) for call in calls] == [{"workspace", "name"}]
+    assert calls[0]["name"] == "Renamed"
+    assert _set_columns(queries, "workspaces_workspace") == [["name"]]
+    workspace.refresh_from_db()
+    assert (workspace.name, workspace.webhook_enabled) == ("Renamed", True)
+
+
+def test_profile_edit_goes_through_the_service_and_writes_only_the_changed_column(
+    admin_client, profile, monkeypatch
+):
+    calls = _spy(monkeypatch, "workspaces.admin.profile_update")
+    change = reverse("admin:workspaces_profile_change", args=[profile.pk])
+    data = {"clerk_user_id": profile.clerk_user_id, "name": profile.name, "email": profile.email}
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.post(change, data).status_code == 302  # is_active unticked
+    assert [set(call) for call in calls] == [{"profile", "is_active"}]
+    assert _set_columns(queries, "workspaces_profile") == [["is_active"]]
+    profile.refresh_from_db()
+    assert profile.is_active is False
+
+
+def test_an_unchanged_edit_writes_nothing(admin_client, profile):
+    change = reverse("admin:workspaces_profile_change", args=[profile.pk])
+    data = {
+        "clerk_user_id": profile.clerk_user_id,
+        "name": profile.name,
+        "email": profile.email,
+        "is_active": "on",
+    }
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.post(change, data).status_code == 302
+    assert _set_columns(queries, "workspaces_profile") == []
+
+
+def test_key_rename_goes_through_the_service(admin_client, api_key, monkeypatch):
+    calls = _spy(monkeypatch, "workspaces.admin.api_key_update")
+    url = reverse("admin:workspaces_apikey_change", args=[api_key.pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.post(url, {"name": "  Zapier  "}).status_code == 302
+    assert [call["name"] for call in calls] == ["Zapier"]
+    assert _set_columns(queries, "workspaces_apikey") == [["name"]]
+
+
+def test_an_inactive_profile_added_in_the_admin_is_one_insert_and_the_log_names_it(
+    admin_client, workspace
+):
+    add = reverse("admin:workspaces_profile_add")
+    data = {"workspace": str(workspace.pk), "clerk_user_id": "user_2new", "name": "Sam"}
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.post(add, data).status_code == 302
+    created = Profile.objects.get()
+    assert created.is_active is False
+    assert _set_columns(queries, "workspaces_profile") == []  # no second write for is_active
+    # The admin carries on with its own instance: it is the created row, not a stray copy.
+    entry = LogEntry.objects.get()
+    assert (entry.object_id, entry.object_repr) == (str(created.pk), "Sam")
+
+
+def _read_only_pages() -> list:
+    from leads.admin import OptInHistoryInline
+    from leads.models import Lead
+    from optin.admin import OptInAdmin, QuestionAnswerInline
+    from optin.models import OptIn
+    from workspaces.admin import ApiKeyInline, ProfileInline
+
+    return [
+        pytest.param(ApiKeyInline, Workspace, id="workspace's keys"),
+        pytest.param(ProfileInline, Workspace, id="workspace's profiles"),
+        pytest.param(OptInHistoryInline, Lead, id="lead's opt-ins"),
+        pytest.param(QuestionAnswerInline, OptIn, id="opt-in's answers"),
+        pytest.param(OptInAdmin, OptIn, id="opt-ins"),
+    ]
+
+
+@pytest.mark.parametrize(("page", "model"), _read_only_pages())
+def test_read_only_pages_deny_add_change_and_delete(admin_user, rf, page, model):
+    request = rf.get("/")
+    request.user = admin_user
+    shown = page(model, admin.site)
+    assert isinstance(shown, ReadOnlyAdminMixin)
+    assert not shown.has_add_permission(request, None)
+    assert not shown.has_change_permission(request, None)
+    assert not shown.has_delete_permission(request, None)

@@ -21,8 +21,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from workspaces import services
+from workspaces.keys import KEY_PREFIX, PUBLIC_LENGTH
 from workspaces.models import ApiKey
-from workspaces.services import KEY_PREFIX, PUBLIC_LENGTH
 
 pytestmark = pytest.mark.django_db
 

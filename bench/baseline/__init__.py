@@ -1,0 +1,1 @@
+"""The load benchmark's baseline endpoint, mounted by its own settings (never production's)."""
