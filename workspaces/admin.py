@@ -179,6 +179,11 @@ class ApiKeyAdmin(ServiceModelAdmin):
     )
     autocomplete_fields = ["workspace"]
     actions = ["revoke_selected"]
+
+    class Media:
+        # Cuts a whole key pasted into the search to its prefix before it reaches a URL.
+        js = ["workspaces/apikey_search.js"]
+
     # Everything but the name is fixed when a key is issued; the hash is not even listed here.
     change_fields = [
         "prefix_shown",
