@@ -15,11 +15,17 @@ from rest_framework.parsers import JSONParser, get_encoding
 MAX_JSON_DEPTH = 100
 
 
-class TooManyJSONFields(APIException):
-    """A JSON body past MAX_JSON_FIELDS values: a 413, as a form past its field limit is."""
+class PayloadTooLarge(APIException):
+    """More data than the service keeps: too many JSON fields, a JSON column too large."""
 
     status_code = 413
-    default_code = "too_many_fields"
+    default_code = "payload_too_large"
+
+
+def json_size(value: Any) -> int:
+    """How many bytes `value` takes as compact UTF-8 JSON (as a JSON column stores it)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _reject_constant(name: str) -> Any:
@@ -55,7 +61,7 @@ def _check_depth(value: Any) -> None:
 
 def json_loads(text: str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
     """Parse strict JSON; ValueError for NaN/Infinity, a duplicate key or too deep a nesting;
-    TooManyJSONFields past MAX_JSON_FIELDS object members in the whole body, counted as
+    PayloadTooLarge past MAX_JSON_FIELDS object members in the whole body, counted as
     the parser goes, so a body of 60,000 keys stops at key 1,001 (the same budget as a
     form's DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
     limit = settings.MAX_JSON_FIELDS
@@ -65,7 +71,7 @@ def json_loads(text: str, *, parse_float: Callable[[str], Any] | None = None) ->
         nonlocal members
         members += len(pairs)
         if members > limit:
-            raise TooManyJSONFields(f"Too many fields (limit {limit})")
+            raise PayloadTooLarge(f"Too many fields (limit {limit})")
         return _unique_keys(pairs)
 
     try:

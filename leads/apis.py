@@ -22,13 +22,15 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hushmetrics.parsers import PayloadTooLarge, json_size
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from hushmetrics.text import strip_nul
+from leads.models import JSON_COLUMN_MAX_BYTES
 from leads.parsers import JSONObjectParser, LenientFormParser, PlainTextParser
 from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import SubmissionIdReused, lead_create, webhook_lead_ingest
-from leads.webhook import EmptySubmission, normalise
+from leads.webhook import EmptySubmission, WebhookSubmission, normalise
 from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyApiView
 from workspaces.models import Workspace
 from workspaces.selectors import (
@@ -131,6 +133,17 @@ def _fields(request: Request) -> dict[str, Any]:
     return fields
 
 
+def check_json_columns(submission: WebhookSubmission) -> None:
+    """A 413 when the fields a delivery keeps in `utm` or `extra_data` pass the columns' budget
+    (JSON_COLUMN_MAX_BYTES); create-lead checks its own in the serializer."""
+    for column in ("utm", "extra_data"):
+        if json_size(getattr(submission, column)) > JSON_COLUMN_MAX_BYTES:
+            raise PayloadTooLarge(
+                f"Too much data: the fields kept in {column} come to more than "
+                f"{JSON_COLUMN_MAX_BYTES} bytes"
+            )
+
+
 class WebhookApi(ApiKeyApiView):
     parser_classes = [JSONObjectParser, LenientFormParser, MultiPartParser, PlainTextParser]
     content_negotiation_class = JsonAnswerNegotiation
@@ -164,6 +177,7 @@ class WebhookApi(ApiKeyApiView):
             submission = normalise(_fields(request), request.headers)
         except EmptySubmission:
             raise ParseError("Request body has no fields") from None
+        check_json_columns(submission)
         with workspace_still_there(workspace):
             try:
                 lead, created = webhook_lead_ingest(workspace=workspace, submission=submission)

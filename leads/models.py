@@ -26,6 +26,11 @@ class LeadSource(models.TextChoices):
     OTHER = "other"
 
 
+# `utm` and `extra_data` hold at most this many bytes as JSON: room for any real form, and a
+# bound on what one request can make every later read of the lead carry.
+JSON_COLUMN_MAX_BYTES = 64 * 1024
+
+
 class Lead(models.Model):
     Status = LeadStatus
     Source = LeadSource

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from hushmetrics.parsers import json_size
 from hushmetrics.serializers import (
     CheapCopyField,
     StrictCharField,
@@ -15,7 +16,7 @@ from hushmetrics.serializers import (
     one_of,
 )
 from hushmetrics.timestamps import api_timestamp
-from leads.models import Lead
+from leads.models import JSON_COLUMN_MAX_BYTES, Lead
 
 # JSON types a strict field accepts, per DRF's generic "wrong type" messages.
 NOT_A_NUMBER = "A valid number is required."
@@ -40,8 +41,9 @@ class StrictDecimalField(CheapCopyField, serializers.DecimalField):
 
 
 class JSONObjectField(CheapCopyField, serializers.DictField):
-    """A JSON object stored as is; a lone surrogate (`\\ud800`) anywhere in it is a 400, as in
-    a string field, since no JSON column can store one. Its copies share the declared
+    """A JSON object stored as is, at most JSON_COLUMN_MAX_BYTES as JSON; a lone surrogate
+    (`\\ud800`) anywhere in it is a 400, as in a string field, since no JSON column can store
+    one. Its copies share the declared
     field's child, which validates nothing and keeps no state."""
 
     def to_internal_value(self, data: Any) -> dict[Any, Any]:
@@ -56,6 +58,10 @@ class JSONObjectField(CheapCopyField, serializers.DictField):
                 stack.extend(node.values())
             elif isinstance(node, list):
                 stack.extend(node)
+        if json_size(value) > JSON_COLUMN_MAX_BYTES:
+            raise serializers.ValidationError(
+                f"At most {JSON_COLUMN_MAX_BYTES} bytes as JSON.", code="too_large"
+            )
         return value
 
 

@@ -303,3 +303,43 @@ class TestNextTarget:
         response = self.post(client, workspace, "https://ACME.example/thanks?from=form#top")
         assert response.status_code == 303
         assert response["Location"] == "https://ACME.example/thanks?from=form#top"
+
+
+@pytest.mark.django_db
+class TestJsonColumnBudget:
+    """`utm` and `extra_data` hold at most 64 KB as JSON."""
+
+    def test_create_lead_refuses_a_64kb_extra_data_naming_the_field(self, client, workspace):
+        body = {"workspace_id": str(workspace.id), "extra_data": {"notes": "x" * 70_000}}
+        response = client.post("/v1/create-lead", json.dumps(body), content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["errors"] == {"extra_data": ["At most 65536 bytes as JSON."]}
+        assert Lead.objects.count() == 0
+
+    def test_create_lead_refuses_a_bloated_utm(self, client, workspace):
+        body = {"workspace_id": str(workspace.id), "utm": {"utm_term": "é" * 40_000}}
+        response = client.post("/v1/create-lead", json.dumps(body), content_type="application/json")
+        assert response.status_code == 400
+        assert "utm" in response.json()["errors"]
+
+    def test_create_lead_takes_extra_data_just_under_the_budget(self, client, workspace):
+        notes = "x" * (65536 - len('{"notes":""}'))
+        body = {"workspace_id": str(workspace.id), "extra_data": {"notes": notes}}
+        response = client.post("/v1/create-lead", json.dumps(body), content_type="application/json")
+        assert response.status_code == 201
+        assert Lead.objects.get().extra_data == {"notes": notes}
+
+    def test_the_webhook_refuses_extra_fields_past_the_budget(self, client, workspace):
+        fields = {"email": "a@example.com", "message": "x" * 40_000, "more": "y" * 40_000}
+        response = client.post(f"/v1/webhook/{workspace.id}", fields)
+        assert response.status_code == 413
+        assert response.json() == {
+            "message": "Too much data: the fields kept in extra_data come to more than 65536 bytes"
+        }
+        assert Lead.objects.count() == 0
+
+    def test_the_webhook_keeps_a_long_message_under_the_budget(self, client, workspace):
+        fields = {"email": "a@example.com", "message": "x" * 60_000}
+        response = client.post(f"/v1/webhook/{workspace.id}", fields)
+        assert response.status_code == 201
+        assert len(Lead.objects.get().extra_data["message"]) == 60_000
