@@ -47,6 +47,10 @@ TEXT = "text/plain"
 # In a body, the workspace's id (create-lead needs it; the webhook keeps it as extra data).
 WS = "WS_ID"
 LONG = 100_000
+# Longer than any column, short enough that seven of them fit utm/extra_data's 64 KB budget.
+LONG_FIELD = 9_000
+# What one string of utm/extra_data may be and still fit the 64 KB budget.
+KEPT = 30_000
 INVALID_KEY = {"message": "Invalid or revoked API key"}
 
 
@@ -477,16 +481,16 @@ def test_create_lead_keeps_long_strings_and_deep_nesting_inside_json_objects(api
     deep = json.loads(nest(MAX_JSON_DEPTH - 2, '"bottom"'))
     body = {
         "workspace_id": str(workspace.id),
-        "utm": {"utm_term": "t" * LONG},
-        "extra_data": {"essay": "e" * LONG, "deep": deep},
+        "utm": {"utm_term": "t" * KEPT},
+        "extra_data": {"essay": "e" * KEPT, "deep": deep},
     }
 
     response = api_client.post("/v1/create-lead", json.dumps(body), content_type=JSON)
 
     assert response.status_code == 201
     lead = Lead.objects.get()
-    assert lead.utm == {"utm_term": "t" * LONG}
-    assert lead.extra_data == {"essay": "e" * LONG, "deep": deep}
+    assert lead.utm == {"utm_term": "t" * KEPT}
+    assert lead.extra_data == {"essay": "e" * KEPT, "deep": deep}
     assert response.json()["extra_data"] == lead.extra_data
 
 
@@ -502,14 +506,14 @@ def _raw_multipart(name: str, value: bytes) -> bytes:
 
 
 _EVERY_FIELD_LONG = {
-    "name": "n" * LONG,
-    "email": "e" * LONG,
-    "phone": "1" * LONG,
-    "page_url": "https://x.example/" + "p" * LONG,
-    "source": "s" * LONG,
-    "value": "9" * LONG,
-    "utm_source": "u" * LONG,
-    "company": "c" * LONG,
+    "name": "n" * LONG_FIELD,
+    "email": "e" * LONG_FIELD,
+    "phone": "1" * LONG_FIELD,
+    "page_url": "https://x.example/" + "p" * LONG_FIELD,
+    "source": "s" * LONG_FIELD,
+    "value": "9" * LONG_FIELD,
+    "utm_source": "u" * LONG_FIELD,
+    "company": "c" * LONG_FIELD,
 }
 
 # id, Content-Type, body, what the stored lead has (the other fields are the defaults).
@@ -609,9 +613,9 @@ ACCEPTED_BY_THE_WEBHOOK: list[tuple[str, str, str | bytes, dict]] = [
         {"name": "A", "source": "other", "extra_data": {"source": 1}},
     ),
     ("name-as-a-list", JSON, '{"name": ["Jane", "Doe"]}', {"name": "Jane, Doe"}),
-    # 100,000 characters in every field: the column gets what fits, extra_data the rest
+    # 9,000 characters in every field: the column gets what fits, extra_data the rest
     (
-        "100k-in-every-field",
+        "9k-in-every-field",
         JSON,
         json.dumps(_EVERY_FIELD_LONG),
         {
@@ -621,7 +625,7 @@ ACCEPTED_BY_THE_WEBHOOK: list[tuple[str, str, str | bytes, dict]] = [
             "page_url": None,
             "source": "other",
             "value": 0,
-            "utm": {"utm_source": "u" * LONG},
+            "utm": {"utm_source": "u" * LONG_FIELD},
             "extra_data": {
                 key: _EVERY_FIELD_LONG[key]
                 for key in ("name", "email", "phone", "page_url", "source", "value", "company")
@@ -695,11 +699,11 @@ def test_the_webhook_stores_a_lenient_field_as_specified(
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param("a" + "[]" * (LONG // 2) + "x", id="brackets"),
-        pytest.param("1" + "!" * (LONG - 2) + "x", id="bangs"),
+        pytest.param("a" + "[]" * (KEPT // 2) + "x", id="brackets"),
+        pytest.param("1" + "!" * (KEPT - 2) + "x", id="bangs"),
     ],
 )
-def test_a_100k_value_of_symbols_is_read_in_linear_time(api_client, workspace, value):
+def test_a_long_value_of_symbols_is_read_in_linear_time(api_client, workspace, value):
     # The currency-mark regex once took quadratic time on such a run: minutes per request.
     started = time.monotonic()
 
