@@ -8,6 +8,7 @@ from kombu import Connection
 from hushmetrics.celery import app as celery_app
 from outbound.models import Destination
 from outbound.tests.factories import DestinationFactory
+from outbound.tests.receiver import Receiver, running_receiver
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +46,9 @@ def broker() -> Iterator[None]:
 @pytest.fixture
 def destination(workspace) -> Destination:
     return DestinationFactory(workspace=workspace, target="https://hooks.example.com/in")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as running:
+        yield running
