@@ -376,5 +376,10 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Our exception handler logs the failures it turns into JSON; avoid a second copy.
         "django.request": {"level": "ERROR"},
+        # The worker logs one line per delivery attempt (outbound.engine), not Celery's two
+        # per task message nor beat's line per sweep every few seconds.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
     },
 }

@@ -93,7 +93,23 @@ def delivery_run(*, delivery_id: uuid.UUID) -> DeliveryAttempt | None:
         outcome = Outcome(ok=False, error=f"internal error: {type(error).__name__}")
     duration_ms = int((time.monotonic() - clock) * 1000)
     ended_at = timezone.now()
-    return _record(delivery, outcome, started_at=started_at, duration_ms=duration_ms, at=ended_at)
+    attempt = _record(
+        delivery, outcome, started_at=started_at, duration_ms=duration_ms, at=ended_at
+    )
+    logger.info(
+        "delivery %s (%s to %s %s) attempt %d: %s in %d ms, %s",
+        delivery.id,
+        event.type,
+        destination.kind,
+        destination.id,
+        delivery.attempts,
+        outcome.status_code or outcome.error,
+        duration_ms,
+        delivery.state
+        if delivery.state != DeliveryState.PENDING
+        else "retry due " + f"{delivery.next_attempt_at:%Y-%m-%d %H:%M:%S}",
+    )
+    return attempt
 
 
 def _record(
