@@ -84,6 +84,19 @@ def lead_create(
     return lead
 
 
+def lead_updated_emit(*, workspace: Workspace, lead: Lead, changed_fields: list[str]) -> None:
+    """Emit `lead.updated` for an edit by staff or the lead API (SPEC §9, §10), inside the
+    edit's transaction; nothing when no field changed. Costs nothing for a workspace with no
+    active destination."""
+    if changed_fields:
+        event_emit(
+            workspace=workspace,
+            type=EventType.LEAD_UPDATED,
+            payload={"lead": lead_event_object(lead), "changed_fields": sorted(changed_fields)},
+            is_spam=lead.is_spam,
+        )
+
+
 def lead_event_object(lead: Lead) -> dict[str, Any]:
     """The lead as events carry it: the A.1 object plus `is_spam` (SPEC §9)."""
     return {**lead_output(lead), "is_spam": lead.is_spam}

@@ -233,3 +233,21 @@ def test_webhook_with_one_destination_adds_four_queries(django_assert_num_querie
     # As for create-lead: the lead, the destinations, the event, the deliveries.
     with django_assert_num_queries(4 + TRANSACTION_STATEMENTS):
         assert client.post(url, {"name": "B"}, format="json").status_code == 201
+
+
+@pytest.mark.django_db
+def test_lead_updated_carries_the_changed_fields(workspace, django_assert_num_queries):
+    from leads.services import lead_update, lead_updated_emit
+
+    lead = lead_create(workspace=workspace, name="A", email="a@example.com")
+    with django_assert_num_queries(0):  # no destination: free
+        lead_updated_emit(workspace=workspace, lead=lead, changed_fields=["status"])
+    DestinationFactory(workspace=workspace)
+    lead_update(lead=lead, data={"status": "won", "name": "B"})
+    lead_updated_emit(workspace=workspace, lead=lead, changed_fields=["status", "name"])
+    lead_updated_emit(workspace=workspace, lead=lead, changed_fields=[])
+    event = Event.objects.get()
+    assert event.type == "lead.updated"
+    assert event.payload["changed_fields"] == ["name", "status"]
+    assert event.payload["lead"]["status"] == "won"
+    assert event.payload["lead"]["is_spam"] is False
