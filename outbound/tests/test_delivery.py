@@ -6,6 +6,7 @@ import tracemalloc
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -179,9 +180,14 @@ def test_a_receiver_that_hangs_times_out_and_blocks_no_other_delivery(receiver, 
         event=event, destination=other, event_type=event.type, next_attempt_at=timezone.now()
     )
     results = {}
-    thread = threading.Thread(
-        target=lambda: results.setdefault("hung", delivery_run(delivery_id=hung.id))
-    )
+
+    def attempt_the_hung_one() -> None:
+        try:
+            results["hung"] = delivery_run(delivery_id=hung.id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=attempt_the_hung_one)
     started = time.monotonic()
     thread.start()
     receiver.wait_for(1, "/hang")
