@@ -9,7 +9,7 @@ per page (select_related), an estimated count.
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,6 +34,14 @@ from outbound.services import (
     destination_update,
     destination_validate,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+
+
+def _on_changelist(request: HttpRequest) -> bool:
+    match = request.resolver_match
+    return match is not None and (match.url_name or "").endswith("changelist")
 
 
 class DestinationForm(forms.ModelForm):
@@ -105,7 +113,7 @@ class DestinationAdmin(admin.ModelAdmin):
         "deliveries_link",
     ]
 
-    def get_fields(self, request: HttpRequest, obj: Destination | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Destination | None = None) -> "_FieldGroups":
         editable = ["target", "description", "event_types", "include_spam"]
         if obj is None:
             return ["workspace", "kind", *editable]
@@ -118,7 +126,7 @@ class DestinationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Destination]:
         queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+        if _on_changelist(request):
             return destinations_with_health(queryset)
         return queryset
 
@@ -241,12 +249,15 @@ class _Secret:
     secret: str
 
 
+ATTEMPT_FIELDS = ("started_at", "duration_ms", "status_code", "error", "response_excerpt")
+
+
 class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
-    fields = ["started_at", "duration_ms", "status_code", "error", "response_excerpt"]
-    readonly_fields = fields
+    fields = ATTEMPT_FIELDS
+    readonly_fields = ATTEMPT_FIELDS
     ordering = ["started_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -254,6 +265,22 @@ class DeliveryAttemptInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+DELIVERY_FIELDS = (
+    "id",
+    "event_link",
+    "event_type",
+    "destination",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_status_code",
+    "last_error",
+    "created_at",
+    "finished_at",
+    "payload",
+)
 
 
 @admin.register(Delivery)
@@ -277,25 +304,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     inlines = [DeliveryAttemptInline]
     actions = ["redeliver"]
-    fields = [
-        "id",
-        "event_link",
-        "event_type",
-        "destination",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "last_status_code",
-        "last_error",
-        "created_at",
-        "finished_at",
-        "payload",
-    ]
-    readonly_fields = fields
+    fields = DELIVERY_FIELDS
+    readonly_fields = DELIVERY_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("change"):
+        if not _on_changelist(request):  # a delivery's page: its event and destination
             return queryset.select_related("event", "destination")
         return queryset
 

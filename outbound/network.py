@@ -113,6 +113,7 @@ def resolve_vetted(
     """The address to connect to for `host`: every address it resolves to must be allowed
     (a name that also resolves privately is refused), and the first one is used."""
     literal = parse_ip_literal(host)
+    addresses: list[IPAddress | None]
     if literal is not None:
         addresses = [literal]
     else:

@@ -111,15 +111,12 @@ def webhook_send(
     excerpt = response.body.decode("utf-8", errors="replace")
     if 200 <= status < 300:
         return Outcome(ok=True, status_code=status, excerpt=excerpt)
-    if 300 <= status < 400:
-        error = f"redirect not followed ({status})"
-    elif status == 410:
+    if status == 410:
         return Outcome(ok=False, status_code=status, excerpt=excerpt, error="410 Gone", gone=True)
-    else:
-        error = f"HTTP {status}"
+    reason = f"redirect not followed ({status})" if 300 <= status < 400 else f"HTTP {status}"
     retry_after = None
     if status in (429, 503):
         retry_after = parse_retry_after(response.headers.get("retry-after"), now=timezone.now())
     return Outcome(
-        ok=False, status_code=status, excerpt=excerpt, error=error, retry_after=retry_after
+        ok=False, status_code=status, excerpt=excerpt, error=reason, retry_after=retry_after
     )
