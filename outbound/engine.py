@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -96,6 +96,8 @@ def delivery_run(*, delivery_id: uuid.UUID) -> DeliveryAttempt | None:
     attempt = _record(
         delivery, outcome, started_at=started_at, duration_ms=duration_ms, at=ended_at
     )
+    if attempt is None:
+        return None
     logger.info(
         "delivery %s (%s to %s %s) attempt %d: %s in %d ms, %s",
         delivery.id,
@@ -112,9 +114,13 @@ def delivery_run(*, delivery_id: uuid.UUID) -> DeliveryAttempt | None:
     return attempt
 
 
+class _Vanished(Exception):
+    """The delivery row is gone."""
+
+
 def _record(
     delivery: Delivery, outcome: Outcome, *, started_at: datetime, duration_ms: int, at: datetime
-) -> DeliveryAttempt:
+) -> DeliveryAttempt | None:
     """Store the attempt and the outcome: done, failed for good, or the next due time."""
     fields: dict[str, object] = {
         "last_status_code": outcome.status_code,
@@ -129,28 +135,36 @@ def _record(
         else:
             # The sweep rings it when due (rung_at is null): no broker ETA, however long.
             fields.update(next_attempt_at=at + delay, rung_at=None)
-    with transaction.atomic():
-        attempt = DeliveryAttempt.objects.create(
-            delivery_id=delivery.id,
-            started_at=started_at,
-            duration_ms=duration_ms,
-            status_code=outcome.status_code,
-            response_excerpt=outcome.excerpt,
-            error=outcome.error[:500],
-        )
-        # Guarded by the attempt number: if the lease ran out and another worker has since
-        # claimed the delivery, that attempt's record is the one that counts.
-        Delivery.objects.filter(
-            pk=delivery.id, state=DeliveryState.PENDING, attempts=delivery.attempts
-        ).update(**fields)
-        destination_record_outcome(destination_id=delivery.destination_id, ok=outcome.ok, at=at)
-        if outcome.gone:
-            destination = Destination.objects.get(pk=delivery.destination_id)
-            if destination.is_active:
-                destination_disable(
-                    destination=destination,
-                    reason=f"The receiver answered 410 Gone on {at:%Y-%m-%d %H:%M} UTC.",
-                )
+    try:
+        with transaction.atomic():
+            # Guarded by the attempt number: if the lease ran out and another worker has
+            # since claimed the delivery, that attempt's outcome is the one that counts.
+            updated = Delivery.objects.filter(
+                pk=delivery.id, state=DeliveryState.PENDING, attempts=delivery.attempts
+            ).update(**fields)
+            if not updated and not Delivery.objects.filter(pk=delivery.id).exists():
+                raise _Vanished
+            attempt = DeliveryAttempt.objects.create(
+                delivery_id=delivery.id,
+                started_at=started_at,
+                duration_ms=duration_ms,
+                status_code=outcome.status_code,
+                response_excerpt=outcome.excerpt,
+                error=outcome.error[:500],
+            )
+            destination_record_outcome(destination_id=delivery.destination_id, ok=outcome.ok, at=at)
+            if outcome.gone:
+                destination = Destination.objects.get(pk=delivery.destination_id)
+                if destination.is_active:
+                    destination_disable(
+                        destination=destination,
+                        reason=f"The receiver answered 410 Gone on {at:%Y-%m-%d %H:%M} UTC.",
+                    )
+    except (_Vanished, IntegrityError, Destination.DoesNotExist):
+        # Erased during the attempt (its workspace deleted, a person's data erased):
+        # nothing is left to record against.
+        logger.info("delivery %s was deleted during its attempt", delivery.id)
+        return None
     for name, value in fields.items():
         setattr(delivery, name, value)
     return attempt

@@ -365,3 +365,17 @@ def test_a_success_ends_a_run_of_failures(receiver):
     delivery_run(delivery_id=delivery.id)
     assert Destination.objects.get().failing_since is None
     assert destinations_disable_failing() == 0
+
+
+def test_a_delivery_erased_during_its_attempt_is_not_recorded(receiver):
+    from outbound.engine import _claim, _record
+    from outbound.webhooks import Outcome
+
+    delivery = emit_to(receiver, "/ok")
+    claimed = _claim(delivery.id)
+    Event.objects.all().delete()  # an erasure, while the POST is out
+    now = timezone.now()
+    outcome = Outcome(ok=True, status_code=200)
+    assert _record(claimed, outcome, started_at=now, duration_ms=5, at=now) is None
+    assert DeliveryAttempt.objects.count() == 0
+    assert Destination.objects.get().last_success_at is None
