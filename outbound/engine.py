@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -67,6 +67,13 @@ def _claim(delivery_id: uuid.UUID) -> Delivery | None:
     return delivery
 
 
+def _release_connection() -> None:
+    """Hand a pooled database connection back while the attempt waits on the network: a
+    worker's threads may all be waiting on slow receivers, and none of them needs one then."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
+
+
 def retry_delay(*, attempts: int, outcome: Outcome) -> timedelta | None:
     """The wait before the next attempt after `attempts` failed ones; None: no more."""
     schedule = settings.OUTBOUND_RETRY_SCHEDULE
@@ -84,6 +91,7 @@ def delivery_run(*, delivery_id: uuid.UUID) -> DeliveryAttempt | None:
     if delivery is None:
         return None
     destination, event = delivery.destination, delivery.event
+    _release_connection()
     started_at = timezone.now()
     clock = time.monotonic()
     try:

@@ -379,3 +379,19 @@ def test_a_delivery_erased_during_its_attempt_is_not_recorded(receiver):
     assert _record(claimed, outcome, started_at=now, duration_ms=5, at=now) is None
     assert DeliveryAttempt.objects.count() == 0
     assert Destination.objects.get().last_success_at is None
+
+
+@pytest.mark.postgres
+def test_no_pooled_connection_is_held_while_the_receiver_answers(receiver, monkeypatch):
+    from outbound import engine
+
+    held = []
+
+    def sender(**kwargs):
+        held.append(connection.connection is not None)
+        return engine.webhook_send(**kwargs)
+
+    monkeypatch.setitem(engine.SENDERS, "webhook", sender)
+    delivery = emit_to(receiver, "/ok")
+    assert delivery_run(delivery_id=delivery.id).status_code == 200
+    assert held == [False]
