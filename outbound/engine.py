@@ -94,8 +94,12 @@ def delivery_run(*, delivery_id: uuid.UUID) -> DeliveryAttempt | None:
     _release_connection()
     started_at = timezone.now()
     clock = time.monotonic()
+    sender = SENDERS.get(destination.kind)
     try:
-        outcome = SENDERS[destination.kind](destination=destination, event=event)
+        if sender is None:  # a kind whose sender is not deployed yet: retried on the schedule
+            outcome = Outcome(ok=False, error=f"{destination.kind} delivery is not available")
+        else:
+            outcome = sender(destination=destination, event=event)
     except Exception as error:  # a bug must not leave the delivery leased forever
         logger.exception("delivery %s: sender failed", delivery.id)
         outcome = Outcome(ok=False, error=f"internal error: {type(error).__name__}")

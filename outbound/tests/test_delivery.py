@@ -395,3 +395,12 @@ def test_no_pooled_connection_is_held_while_the_receiver_answers(receiver, monke
     delivery = emit_to(receiver, "/ok")
     assert delivery_run(delivery_id=delivery.id).status_code == 200
     assert held == [False]
+
+
+def test_a_kind_without_a_sender_yet_is_retried_not_crashed(receiver):
+    delivery = emit_to(receiver, "/ok")
+    Destination.objects.update(kind="slack")
+    attempt = delivery_run(delivery_id=delivery.id)
+    assert attempt.error == "slack delivery is not available"
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"

@@ -251,3 +251,17 @@ def test_lead_updated_carries_the_changed_fields(workspace, django_assert_num_qu
     assert event.payload["changed_fields"] == ["name", "status"]
     assert event.payload["lead"]["status"] == "won"
     assert event.payload["lead"]["is_spam"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_retry_is_one_lead_and_one_event():
+    workspace = WorkspaceFactory()
+    DestinationFactory(workspace=workspace)
+    client = APIClient()
+    url = f"/v1/webhook/{workspace.id}"
+    first = client.post(url, {"email": "a@b.co"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(url, {"email": "a@b.co"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert Lead.objects.count() == 1
+    assert Event.objects.count() == 1
+    assert len(rung_ids()) == 1
