@@ -274,3 +274,26 @@ def test_a_bad_url_exits_non_zero_with_the_message_on_stderr(tmp_path, settings)
     )  # fmt: skip
     destination_id, secret = ok.stdout.splitlines()
     assert len(destination_id) == 36 and secret.startswith("whsec_")
+
+
+def test_seed_demo_deliveries_fills_a_workspace_for_the_admin_benchmark(admin_client):
+    out, _ = run("seed_demo_deliveries", "--deliveries", "120", "--seed", "7")
+    workspace = Workspace.objects.get(pk=out.strip())
+    deliveries = Delivery.objects.filter(destination__workspace=workspace)
+    assert deliveries.count() == 120
+    assert Event.objects.filter(workspace=workspace).count() == 120
+    assert set(deliveries.values_list("state", flat=True)) <= {"succeeded", "failed", "pending"}
+    oldest = deliveries.order_by("created_at").first().created_at
+    assert oldest < timezone.now() - timedelta(days=7)  # spread over the year
+    assert Destination.objects.filter(workspace=workspace).count() == 3
+    assert all(".invalid/" in d.target for d in Destination.objects.filter(workspace=workspace))
+    # Pending ones are not due: a running worker's sweep leaves them alone.
+    assert not deliveries.filter(state="pending", next_attempt_at__lte=timezone.now()).exists()
+    # Later writes get their own timestamps again.
+    event = event_emit(workspace=Workspace.objects.get(pk=workspace.pk), type="lead.created",
+                       payload={})  # fmt: skip
+    assert event.created_at > timezone.now() - timedelta(minutes=1)
+    assert admin_client.get("/admin/outbound/delivery/").status_code == 200
+    run("seed_demo_deliveries", "--deliveries", "10", "--workspace", str(workspace.id))
+    assert Destination.objects.filter(workspace=workspace).count() == 3
+    assert Delivery.objects.count() == 120 + 3 + 10  # the seed, the event to 3, the seed
