@@ -1,8 +1,9 @@
 """A local webhook receiver for the tests: a real HTTP server on a free port, in a thread.
 
 Each path is a behaviour (§9's faults): `/ok`, `/fail-once` (500 then 200), `/fail`,
-`/redirect`, `/gone`, `/hang`, `/reset`, `/big` (10 MB back), `/busy` (503 + Retry-After:
-the `retry_after` query value). Every request received is recorded with its headers and body.
+`/redirect`, `/gone`, `/hang`, `/reset`, `/big` (10 MB back), `/busy` and `/slow-down` (503
+and 429 with Retry-After: the `retry_after` query value). Every request received is recorded
+with its headers and body.
 """
 
 import socket
@@ -89,6 +90,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self._answer(410, b"this endpoint is gone")
             elif path == "/busy":
                 self._answer(503, b"busy", Retry_After=query.get("retry_after", ["120"])[0])
+            elif path == "/slow-down":
+                self._answer(429, b"slow down", Retry_After=query.get("retry_after", ["120"])[0])
             elif path == "/hang":
                 receiver.released.wait(receiver.hang_seconds)
                 self.close_connection = True

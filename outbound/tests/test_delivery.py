@@ -154,14 +154,15 @@ def test_410_fails_the_delivery_and_disables_the_destination(receiver):
     assert Workspace.objects.get().has_active_destinations is False
 
 
+@pytest.mark.parametrize("path", ["/busy", "/slow-down"])
 @pytest.mark.parametrize(
     ("retry_after", "expected_seconds"),
     [("120", 120), ("100000", 24 * 3600), ("0", 1), ("soon", 1)],
 )
-def test_retry_after_on_503_is_honoured_when_longer_up_to_a_day(
-    receiver, retry_after, expected_seconds
+def test_retry_after_on_503_and_429_is_honoured_when_longer_up_to_a_day(
+    receiver, path, retry_after, expected_seconds
 ):
-    delivery = emit_to(receiver, f"/busy?retry_after={retry_after}")
+    delivery = emit_to(receiver, f"{path}?retry_after={retry_after}")
     attempt = delivery_run(delivery_id=delivery.id)
     delivery.refresh_from_db()
     end = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
@@ -404,3 +405,18 @@ def test_a_kind_without_a_sender_yet_is_retried_not_crashed(receiver):
     assert attempt.error == "slack delivery is not available"
     delivery.refresh_from_db()
     assert delivery.state == "pending"
+
+
+def test_a_hostname_that_resolves_privately_fails_the_attempt(receiver, settings):
+    from outbound.webhooks import webhook_send
+
+    delivery = emit_to(receiver, "/ok")
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
+    Destination.objects.update(target="https://hooks.customer.example/in")
+    destination = Destination.objects.get()
+    outcome = webhook_send(
+        destination=destination,
+        event=delivery.event,
+        resolver=lambda host, port: ["169.254.169.254"],
+    )
+    assert (outcome.ok, outcome.error) == (False, "destination address not allowed")
