@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve bench faults test lint fmt clean
+.PHONY: run serve worker bench faults test lint fmt clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,14 @@ run: $(BIN)/.installed .secret_key
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py bootstrap_demo --base-url http://$(HOST):$(PORT)
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
-	@# One process: the SQLite default and its in-memory rate-limit counters are exact there.
+	@echo "Serving on http://$(HOST):$(PORT), outbound deliveries by a worker beside it  (Ctrl-C stops both)"
+	@# One web process: the SQLite default and its in-memory rate-limit counters are exact
+	@# there. The delivery worker (with the periodic sweep, Celery beat) uses the broker that
+	@# needs no server (kombu's filesystem transport in var/celery) unless one is configured.
+	@export OUTBOUND_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_ALLOW_PRIVATE_NETWORKS:-1}; \
+	$(BIN)/celery -A hushmetrics worker -B --pool threads --concurrency 4 --loglevel INFO & \
+	worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn hushmetrics.wsgi:application --bind $(HOST):$(PORT) --workers 1 \
 		--threads 4 --access-logfile - --error-logfile -
 
@@ -38,6 +44,14 @@ serve: $(BIN)/.installed
 	DEBUG=0 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
 	DEBUG=0 BIND=$${BIND:-$(HOST):$(PORT)} $(BIN)/python deploy/serve.py
+
+# Production delivery worker: one process that also runs the periodic schedule (Celery beat:
+# the sweep, the auto-disable). Every further worker, on any machine: celery -A hushmetrics worker
+worker: $(BIN)/.installed
+	@test -n "$$SECRET_KEY" || { echo "make worker: set SECRET_KEY" >&2; exit 1; }
+	@test -n "$$CELERY_BROKER_URL$$REDIS_URL" || { echo "make worker: set CELERY_BROKER_URL or REDIS_URL" >&2; exit 1; }
+	DEBUG=0 $(BIN)/celery -A hushmetrics worker -B --pool threads \
+		--concurrency $${WORKER_CONCURRENCY:-16} --loglevel INFO
 
 # Load benchmark against a same-run baseline (needs wrk, PostgreSQL and Redis): see BENCHMARKS.md.
 bench: $(BIN)/.installed

@@ -8,6 +8,7 @@ from django.db import connection
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from hushmetrics.celery import app as celery_app
 from leads.tests.factories import LeadFactory
 from workspaces.tests.factories import ApiKeyFactory, ProfileFactory, WorkspaceFactory
 
@@ -30,6 +31,12 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 )
+
+
+# Task messages rung in tests go to kombu's in-process memory broker (outbound.tests read
+# them from there); the end-to-end tests point the app at a real Redis broker themselves.
+celery_app.conf.broker_url = "memory://"
+celery_app.conf.broker_transport_options = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "workspaces",
     "leads",
     "optin",
+    "outbound",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,54 @@ SILENCED_SYSTEM_CHECKS = []
 if not REDIS_URL:
     # The no-Redis quick start serves from one process, so a local-memory counter is exact.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Outbound events: Celery engine and webhook delivery (SPEC §9) -------------------------
+# The broker only rings the doorbell: the delivery rows are the schedule and the truth.
+# Default: REDIS_URL; with neither, kombu's filesystem transport in a folder of the project,
+# which needs no server and works across processes (the quick start's web + worker).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_DIR = Path(env_str("CELERY_BROKER_DIR", str(BASE_DIR / "var" / "celery")))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }
+else:
+    # A broker that is down must cost the web request milliseconds: the ring is not
+    # retried (the sweep rings again), and connecting gives up fast.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_BROKER_DIR / "beat-schedule")
+CELERY_TIMEZONE = "UTC"
+# Seconds between retries, counted from the end of the failed attempt (±10 % jitter); after
+# the last one the delivery has failed. 8 attempts over about a day by default.
+OUTBOUND_RETRY_SCHEDULE = [
+    int(value) for value in env_list("OUTBOUND_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000")
+]
+OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 15)
+OUTBOUND_DISABLE_AFTER_DAYS = env_int("OUTBOUND_DISABLE_AFTER_DAYS", 5)
+# Lifts the SSRF rules (private addresses, https only): the quick start and the tests.
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", False)
+# How often the sweep looks for due deliveries, and how long it trusts a sent task message
+# before ringing again (a lost message, a flushed broker, a worker killed mid-attempt).
+OUTBOUND_SWEEP_SECONDS = float(env_str("OUTBOUND_SWEEP_SECONDS", "2"))
+OUTBOUND_RERING_SECONDS = env_int("OUTBOUND_RERING_SECONDS", 60)
+OUTBOUND_SWEEP_BATCH = env_int("OUTBOUND_SWEEP_BATCH", 500)
+CELERY_BEAT_SCHEDULE = {
+    "outbound-sweep": {"task": "outbound.sweep", "schedule": OUTBOUND_SWEEP_SECONDS},
+    "outbound-disable-failing": {"task": "outbound.disable_failing", "schedule": 300.0},
+}
 
 # --- Request limits -------------------------------------------------------------------------
 # Bodies over this many bytes get a 413 in the surface's JSON envelope.
@@ -329,7 +378,10 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Our exception handler logs the failures it turns into JSON; avoid a second copy.
         "django.request": {"level": "ERROR"},
-        # A made-up Host header: one warning per host per minute, no traceback.
-        "django.security.DisallowedHost": {"filters": ["disallowed_host_once"]},
+        # The worker logs one line per delivery attempt (outbound.engine), not Celery's two
+        # per task message nor beat's line per sweep every few seconds.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
     },
 }

@@ -8,7 +8,10 @@ from django.db import IntegrityError, connection, transaction
 
 from leads.models import Lead
 from leads.selectors import lead_get_by_submission_id
+from leads.serializers import lead_output
 from leads.webhook import WebhookSubmission
+from outbound.models import EventType
+from outbound.services import event_emit
 from workspaces.models import Profile, Workspace
 
 # Fields staff and services may change on an existing lead.
@@ -47,9 +50,13 @@ def lead_create(
     is_spam: bool = False,
     submission_id: str | None = None,
     submission_fingerprint: str | None = None,
+    announce_to_people: bool = True,
 ) -> Lead:
-    """Insert one lead (one query). Inputs are already validated by the caller's surface."""
-    return Lead.objects.create(
+    """Insert one lead and emit `lead.created` (SPEC §9). Inputs are already validated by
+    the caller's surface. One query when the workspace has no active destination; else the
+    lead and its event in one transaction. `announce_to_people=False` when the caller emits
+    the event people are told of (an opt-in's `optin.created`)."""
+    fields = dict(
         workspace=workspace,
         name=name,
         email=email,
@@ -66,6 +73,36 @@ def lead_create(
         submission_id=submission_id,
         submission_fingerprint=submission_fingerprint,
     )
+    if not workspace.has_active_destinations:
+        return Lead.objects.create(**fields)
+    with transaction.atomic(savepoint=False):
+        lead = Lead.objects.create(**fields)
+        event_emit(
+            workspace=workspace,
+            type=EventType.LEAD_CREATED,
+            payload={"lead": lead_event_object(lead)},
+            is_spam=lead.is_spam,
+            people=announce_to_people,
+        )
+    return lead
+
+
+def lead_updated_emit(*, workspace: Workspace, lead: Lead, changed_fields: list[str]) -> None:
+    """Emit `lead.updated` for an edit by staff or the lead API (SPEC §9, §10), inside the
+    edit's transaction; nothing when no field changed. Costs nothing for a workspace with no
+    active destination."""
+    if changed_fields:
+        event_emit(
+            workspace=workspace,
+            type=EventType.LEAD_UPDATED,
+            payload={"lead": lead_event_object(lead), "changed_fields": sorted(changed_fields)},
+            is_spam=lead.is_spam,
+        )
+
+
+def lead_event_object(lead: Lead) -> dict[str, Any]:
+    """The lead as events carry it: the A.1 object plus `is_spam` (SPEC §9)."""
+    return {**lead_output(lead), "is_spam": lead.is_spam}
 
 
 def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:

@@ -7,11 +7,14 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from hushmetrics.timestamps import api_timestamp
 from leads.models import Lead
 from leads.selectors import lead_get_for_email
-from leads.services import lead_create, lead_touch, lead_update
+from leads.services import lead_create, lead_event_object, lead_touch, lead_update
 from optin.models import OptIn, QuestionAnswer
 from optin.selectors import optin_get_by_reference
+from outbound.models import EventType
+from outbound.services import event_emit
 from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.selectors import profile_get_active
 
@@ -105,7 +108,16 @@ def optin_submit(
                 is_new_lead=is_new_lead,
                 **traffic,
             )
-            _answers_create(opt_in=opt_in, questions_answers=questions_answers)
+            answers = _answers_create(opt_in=opt_in, questions_answers=questions_answers)
+            event_emit(
+                workspace=workspace,
+                type=EventType.OPTIN_CREATED,
+                payload={
+                    "opt_in": optin_event_object(opt_in, answers),
+                    "lead": lead_event_object(lead),
+                },
+                is_spam=lead.is_spam,
+            )
     except IntegrityError:
         if not external_reference:
             raise
@@ -160,6 +172,8 @@ def _lead_for_optin(
             setter=setter,
             utm=utm,
             page_url=page_url,
+            # Email and Slack hear of this submission once: through optin.created.
+            announce_to_people=False,
         )
         return lead, True
 
@@ -179,12 +193,38 @@ def _lead_for_optin(
     return lead, False
 
 
-def _answers_create(*, opt_in: OptIn, questions_answers: Sequence[Mapping[str, Any]]) -> None:
+def optin_event_object(opt_in: OptIn, answers: Sequence[QuestionAnswer]) -> dict[str, Any]:
+    """The opt-in as `optin.created` carries it (SPEC §9); `answers` in position order."""
+    return {
+        "id": str(opt_in.id),
+        "source": str(opt_in.source),
+        "external_reference": opt_in.external_reference,
+        "provider_form_id": opt_in.provider_form_id,
+        "provider_form_name": opt_in.provider_form_name,
+        "first_name": opt_in.first_name,
+        "last_name": opt_in.last_name,
+        "email": opt_in.email,
+        "phone_e164": opt_in.phone_e164,
+        "phone_country": opt_in.phone_country,
+        "traffic": {field: getattr(opt_in, field) for field in TRAFFIC_FIELDS},
+        "questions_answers": [
+            {"question": qa.question, "answer": qa.answer, "position": qa.position}
+            for qa in answers
+        ],
+        "setter": str(opt_in.setter_id) if opt_in.setter_id else None,
+        "is_new_lead": opt_in.is_new_lead,
+        "created_at": api_timestamp(opt_in.created_at),
+    }
+
+
+def _answers_create(
+    *, opt_in: OptIn, questions_answers: Sequence[Mapping[str, Any]]
+) -> list[QuestionAnswer]:
     """The opt-in's Q&A in position order (ties keep the order sent), in one INSERT."""
     if not questions_answers:
-        return
+        return []
     ordered = sorted(enumerate(questions_answers), key=lambda pair: (pair[1]["position"], pair[0]))
-    QuestionAnswer.objects.bulk_create(
+    return QuestionAnswer.objects.bulk_create(
         [
             QuestionAnswer(
                 opt_in=opt_in,

@@ -13,6 +13,9 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     webhook_enabled = models.BooleanField(default=True)
     require_api_key = models.BooleanField(default=False)
+    # Kept by outbound's destination services: the ingest path reads it from the row it
+    # already has, so a workspace with no active destination pays no query for events.
+    has_active_destinations = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["name"]
