@@ -23,11 +23,11 @@ from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
 from hushmetrics.paginators import EstimatedCountPaginator
 from hushmetrics.timestamps import csv_timestamp
 from leads.models import Lead
-from leads.services import lead_create, lead_update
+from leads.services import lead_create, lead_edit
 from optin.models import OptIn, QuestionAnswer
 from workspaces.models import Profile
 
-# Fields staff edit on an existing lead; each save goes through `lead_update`.
+# Fields staff edit on an existing lead; each save goes through `lead_edit` (lead.updated).
 STAFF_EDITABLE = [
     "name",
     "email",
@@ -307,7 +307,7 @@ class LeadAdmin(ServiceModelAdmin):
 
     def update(self, request: HttpRequest, stored: Lead, changes: dict[str, Any]) -> Lead:
         # The workspace is read-only on a lead's page: every field the form has is editable.
-        return lead_update(lead=stored, data=changes)
+        return lead_edit(lead=stored, data=changes)
 
     @admin.action(
         description="Export the selected leads as CSV (UTC timestamps)", permissions=["view"]

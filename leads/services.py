@@ -13,6 +13,7 @@ from leads.webhook import WebhookSubmission
 from outbound.models import EventType
 from outbound.services import event_emit
 from workspaces.models import Profile, Workspace
+from workspaces.selectors import workspace_get_cached
 
 # Fields staff and services may change on an existing lead.
 EDITABLE_FIELDS = frozenset(
@@ -108,6 +109,23 @@ def lead_event_object(lead: Lead) -> dict[str, Any]:
 def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     """Change the given fields of a lead (and updated_at), writing only those columns: one
     UPDATE statement, atomic by itself (no savepoint inside a caller's transaction)."""
+    _lead_write(lead, data)
+    return lead
+
+
+def lead_edit(*, lead: Lead, data: dict[str, Any]) -> Lead:
+    """A lead edited by staff (the admin) or through the lead API: `lead_update`, and
+    `lead.updated` with the fields that actually changed, in the same transaction (SPEC §9);
+    no event when nothing changed. Costs no query for a workspace with no destination."""
+    with transaction.atomic(savepoint=False):
+        changed = _lead_write(lead, data)
+        workspace = workspace_get_cached(workspace_id=lead.workspace_id) or lead.workspace
+        lead_updated_emit(workspace=workspace, lead=lead, changed_fields=changed)
+    return lead
+
+
+def _lead_write(lead: Lead, data: dict[str, Any]) -> list[str]:
+    """Set and save the fields of `data` that differ from the lead's; their names."""
     unknown = set(data) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -116,7 +134,7 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
         setattr(lead, field, data[field])
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
-    return lead
+    return changed
 
 
 def lead_touch(*, lead: Lead) -> Lead:

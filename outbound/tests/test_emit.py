@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from leads.models import Lead
 from leads.serializers import lead_output
 from leads.services import lead_create
+from leads.tests.test_admin import edit_data
 from optin.tests.conftest import DOCUMENTED_BODY
 from outbound.models import Delivery, Destination, Event
 from outbound.services import destination_disable, destination_enable, event_emit
@@ -265,3 +266,25 @@ def test_a_webhook_retry_is_one_lead_and_one_event():
     assert Lead.objects.count() == 1
     assert Event.objects.count() == 1
     assert len(rung_ids()) == 1
+
+
+@pytest.mark.django_db
+def test_a_staff_edit_in_the_admin_emits_lead_updated_with_the_changed_fields(
+    admin_client, workspace, destination
+):
+    lead = lead_create(workspace=workspace, name="Jane", email="jane@example.com")
+    Event.objects.all().delete()
+    data = edit_data(lead, name="Jane Q", status="won")
+    url = f"/admin/leads/lead/{lead.pk}/change/"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+    event = Event.objects.get()
+    assert event.type == "lead.updated"
+    assert event.payload["changed_fields"] == ["name", "status"]
+    assert event.payload["lead"]["name"] == "Jane Q"
+    assert Delivery.objects.get(event=event).destination == destination
+
+    # Saved again with nothing changed: no event.
+    assert admin_client.post(url, data).status_code == 302
+    assert Event.objects.count() == 1
