@@ -49,7 +49,8 @@ class StrictCharField(CheapCopyField, serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value: str = super().to_internal_value(data)
+        return value
 
 
 class StrictChoiceField(CheapCopyField, serializers.ChoiceField):
@@ -71,7 +72,8 @@ class StrictIntegerField(CheapCopyField, serializers.IntegerField):
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value: int = super().to_internal_value(data)
+        return value
 
 
 class StrictSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from hushmetrics.openapi import LEAD_API_ERROR, error_responses
+from hushmetrics.openapi import LEAD_API_ERROR, OperationSchema, error_responses
 from leads.models import Lead
 from leads.serializers import LeadCreateInputSerializer
 from leads.webhook import ALIASES, HONEYPOTS, MAX_VALUE, REDIRECTS
@@ -96,7 +96,7 @@ LEAD_ERRORS = {
     503: "Temporarily unavailable; retry after Retry-After seconds",
 }
 
-CREATE_LEAD_SCHEMA = {
+CREATE_LEAD_SCHEMA: OperationSchema = {
     "summary": "Create a lead",
     "description": "Create a new lead in the workspace. Returns the full lead object.",
     "request": LeadCreateInputSerializer,
@@ -158,7 +158,7 @@ WEBHOOK_DESCRIPTION = "\n\n".join(
         f"value stores the lead as spam and answers as for any lead.",
     ]
 )
-WEBHOOK_SCHEMA = {
+WEBHOOK_SCHEMA: OperationSchema = {
     "summary": "Universal form webhook",
     "description": WEBHOOK_DESCRIPTION,
     "parameters": [

@@ -17,7 +17,7 @@ import pytest
 from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
-from hushmetrics.postgresql.base import DatabaseWrapper
+from hushmetrics.postgresql.base import DatabaseWrapper, SweepingCheck
 from hushmetrics.tests.gunicorn_server import PROJECT, free_port
 from leads.models import Lead
 from optin.models import OptIn
@@ -112,7 +112,7 @@ def test_pooled_connections_killed_while_idle_are_replaced_not_served(workspace,
     connection.ensure_connection()  # opens the new pool
     connection.close()
     pool = connection.pool
-    assert pool.sweeps_on_failed_check
+    assert isinstance(pool._check, SweepingCheck)
     held = [pool.getconn() for _ in range(idle)]
     for conn in held:
         pool.putconn(conn)
