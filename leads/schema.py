@@ -21,7 +21,7 @@ class LeadSchema(serializers.Serializer):
     email = serializers.CharField()
     phone = serializers.CharField()
     status = serializers.ChoiceField(choices=Lead.Status.values)
-    source = serializers.ChoiceField(choices=Lead.Source.values)
+    source = serializers.ChoiceField(choices=Lead.Source.values)  # type: ignore[assignment]  # the lead's field, not Field.source: DRF moves declared fields off the class
     value = serializers.FloatField(min_value=0, help_text="Money, a JSON number: 500, 499.99")
     created_by = serializers.UUIDField(allow_null=True)
     utm = serializers.DictField(allow_null=True)

@@ -40,6 +40,11 @@ def presented_key(request: Request) -> str | None:
     return credentials.strip()
 
 
+def request_api_key(request: Request) -> ApiKey | None:
+    """The key `ApiKeyAuthentication` accepted for this request, or None (none presented)."""
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """Authenticates `(None, ApiKey)`; every failure is the same 401, whatever went wrong.
 
