@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve worker bench faults test lint fmt clean
+.PHONY: run serve worker bench faults test lint typecheck fmt clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,13 +65,18 @@ faults: $(BIN)/.installed
 test: $(BIN)/.installed .secret_key
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with the Django and DRF plugins over the whole project (pyproject.toml's [tool.mypy]).
+# The plugin imports the settings: the SQLite default and no Redis, so no service is needed.
+typecheck: $(BIN)/.installed .secret_key
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/mypy
 
 fmt: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

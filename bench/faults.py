@@ -337,8 +337,9 @@ def pg_bindir() -> Path:
     )
     if found:
         return found[-1].parent
-    if shutil.which("pg_ctl"):
-        return Path(shutil.which("pg_ctl")).parent
+    pg_ctl = shutil.which("pg_ctl")
+    if pg_ctl:
+        return Path(pg_ctl).parent
     raise SystemExit("PostgreSQL server binaries not found (set PG_BINDIR)")
 
 
@@ -443,15 +444,22 @@ class Gunicorn:
             time.sleep(0.2)
         raise SystemExit("gunicorn did not become healthy")
 
+    @property
+    def running(self) -> subprocess.Popen:
+        """The process `start` began."""
+        if self.process is None:
+            raise RuntimeError("gunicorn is not started")
+        return self.process
+
     def workers(self) -> list[int]:
-        pid = self.process.pid
+        pid = self.running.pid
         return sorted(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
 
     def signal(self, signum: int) -> None:
-        self.process.send_signal(signum)
+        self.running.send_signal(signum)
 
     def wait(self, timeout: float) -> int:
-        return self.process.wait(timeout=timeout)
+        return self.running.wait(timeout=timeout)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -508,6 +516,14 @@ def tally(results: list[Result]) -> Counter:
     return counts
 
 
+def _count(connection: psycopg.Connection, sql: str, params: list[str] | None = None) -> int:
+    """The count a `SELECT count(*)` answers (always one row)."""
+    row = connection.execute(sql, params).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {sql!r}")
+    return int(row[0])
+
+
 def verify_database(url: str, workspace: str, results: list[Result]) -> dict[str, int]:
     """What the database holds against what was acknowledged, read from PostgreSQL itself."""
     acknowledged = defaultdict(set)
@@ -538,22 +554,24 @@ def verify_database(url: str, workspace: str, results: list[Result]) -> dict[str
                 [workspace],
             )
         }
-        (duplicate_references,) = connection.execute(
+        duplicate_references = _count(
+            connection,
             """
             SELECT count(*) FROM (SELECT 1 FROM optin_optin WHERE external_reference IS NOT NULL
                                   GROUP BY workspace_id, source, external_reference
                                   HAVING count(*) > 1) AS d
-            """
-        ).fetchone()
-        (duplicate_deliveries,) = connection.execute(
+            """,
+        )
+        duplicate_deliveries = _count(
+            connection,
             """
             SELECT count(*) FROM (SELECT 1 FROM leads_lead WHERE submission_id IS NOT NULL
                                   GROUP BY workspace_id, submission_id HAVING count(*) > 1) AS d
-            """
-        ).fetchone()
-        (stored_leads,) = connection.execute(
-            "SELECT count(*) FROM leads_lead WHERE workspace_id = %s", [workspace]
-        ).fetchone()
+            """,
+        )
+        stored_leads = _count(
+            connection, "SELECT count(*) FROM leads_lead WHERE workspace_id = %s", [workspace]
+        )
     partial = sum(
         1
         for email, _reference, stored in optins.values()
@@ -641,7 +659,7 @@ def main() -> int:
         time.sleep(args.settle / 2)
 
         say(f"a. stopping PostgreSQL for {args.outage:g} s")
-        pids = (gunicorn.process.pid, gunicorn.workers())
+        pids = (gunicorn.running.pid, gunicorn.workers())
         scenario = Scenario("a. PostgreSQL down", "database", time.monotonic())
         scenarios.append(scenario)
         postgres.stop("fast")
@@ -652,7 +670,7 @@ def main() -> int:
         scenario.fault = f"fast shutdown, down {scenario.back - stopped:.1f} s, then started"
         time.sleep(args.settle)
         scenario.checks["same gunicorn and workers"] = pids == (
-            gunicorn.process.pid,
+            gunicorn.running.pid,
             gunicorn.workers(),
         )
 
@@ -750,12 +768,15 @@ def report(args, scenarios: list[Scenario], results: list[Result], data: dict[st
             checks["every request 2xx"] = counts["2xx"] == counts["requests"]
         if scenario.kind == "database":
             checks["no connection error"] = counts["refused"] + counts["reset"] == 0
-            every, last_failure = recovery(mine, scenario.back)
+            back = scenario.back
+            if back is None:
+                raise RuntimeError(f"{scenario.name}: never marked as back")
+            every, last_failure = recovery(mine, back)
             checks[f"2xx again within {RECOVERY_LIMIT:g} s"] = (
                 every is not None and every <= RECOVERY_LIMIT and last_failure <= RECOVERY_LIMIT
             )
             shown = "never" if every is None else f"{every:.2f} s"
-            late = sum(1 for r in mine if not r.ok and r.started >= scenario.back)
+            late = sum(1 for r in mine if not r.ok and r.started >= back)
             scenario.notes.append(
                 f"every endpoint answered 2xx again {shown} after PostgreSQL was back; "
                 + (

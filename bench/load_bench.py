@@ -130,14 +130,20 @@ def wait_healthy(timeout: float = 30) -> None:
     raise SystemExit("gunicorn did not become healthy")
 
 
+def _found(match: re.Match[str] | None, what: str) -> re.Match[str]:
+    if match is None:
+        raise SystemExit(f"wrk's output has no {what}")
+    return match
+
+
 def parse_wrk(output: str) -> dict[str, float]:
     def to_ms(text: str) -> float:
-        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+        value, unit = _found(re.fullmatch(r"([\d.]+)(us|ms|s)", text), "latency").groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
-    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    rps = float(_found(re.search(r"Requests/sec:\s+([\d.]+)", output), "Requests/sec").group(1))
+    p50 = to_ms(_found(re.search(r"^\s+50%\s+(\S+)", output, re.M), "50%").group(1))
+    p99 = to_ms(_found(re.search(r"^\s+99%\s+(\S+)", output, re.M), "99%").group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
@@ -145,7 +151,7 @@ def parse_wrk(output: str) -> dict[str, float]:
     errors = int(non2xx.group(1)) if non2xx else 0
     if socket:
         errors += sum(int(n) for n in socket.groups())
-    total = int(re.search(r"(\d+) requests in", output).group(1))
+    total = int(_found(re.search(r"(\d+) requests in", output), "request count").group(1))
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "requests": total}
 
 

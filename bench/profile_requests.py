@@ -20,10 +20,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-sys.path.insert(0, str(PROJECT / "bench"))
 
 DB_URL = os.environ.get(
     "PROFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hushmetrics_profile"
@@ -61,7 +61,7 @@ def count_redis_round_trips() -> None:
         REDIS_ROUND_TRIPS[0] += 1
         return send(self, *args, **options)
 
-    redis.Redis.execute_command = counted
+    redis.Redis.execute_command = counted  # type: ignore[method-assign]  # counted on purpose, for the profile
 
 
 def main() -> int:
@@ -97,8 +97,8 @@ def profile(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from load_bench import CREATE_LEAD, OPTIN_EXISTING, OPTIN_NEW, OPTIN_REPLAY, WEBHOOK
 
+    from bench.load_bench import CREATE_LEAD, OPTIN_EXISTING, OPTIN_NEW, OPTIN_REPLAY, WEBHOOK
     from workspaces.services import api_key_issue, workspace_create
 
     call_command("migrate", verbosity=0)
@@ -113,7 +113,7 @@ def profile(args: argparse.Namespace) -> int:
         return json.dumps(body).replace("{id}", str(next(counter)))
 
     ws = str(workspace.id)
-    keyed = {"HTTP_X_API_KEY": key}
+    keyed: dict[str, Any] = {"HTTP_X_API_KEY": key}
     form = "name=John+Smith&email=john%40example.com&source=website&utm_source=google"
     cases = {
         "baseline": ("/bench/baseline", "application/json", CREATE_LEAD | {"workspace_id": ws}, {}),
@@ -130,8 +130,8 @@ def profile(args: argparse.Namespace) -> int:
         "opt-in replay": ("/api/opt-in/submit", "application/json", OPTIN_REPLAY, keyed),
     }
     primer = {k: v for k, v in OPTIN_EXISTING.items() if k != "external_reference"}
-    for body in (primer, OPTIN_REPLAY):
-        client.post("/api/opt-in/submit", json.dumps(body), "application/json", **keyed)
+    for primed in (primer, OPTIN_REPLAY):
+        client.post("/api/opt-in/submit", json.dumps(primed), "application/json", **keyed)
 
     header = f"{'ms/req':>8}{'× base':>8}{'CPU ms':>8}{'× base':>8}{'SQL':>6}{'Redis':>7}"
     print(f"{'endpoint':<22}{header}")
@@ -146,7 +146,7 @@ def profile(args: argparse.Namespace) -> int:
 
         for _ in range(20):  # warm up: imports, pool, caches
             send()
-        queries = []
+        queries: list[str] = []
 
         def record(execute, sql, *args, queries=queries):
             queries.append(sql)

@@ -16,6 +16,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import Throttled
 
+from hushmetrics.errors import throttled_wait
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 
 LOGIN_IP_GROUP = "admin-login-ip"
@@ -25,7 +26,9 @@ LOGIN_USERNAME_GROUP = "admin-login-username"
 class HushmetricsAdminSite(admin.AdminSite):
     @method_decorator(never_cache)
     @login_not_required
-    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         """Every POST counts against the client IP, and against the username it names from
         that IP; past either limit the attempt is refused with a 429 page before any password
         is checked. The username's count is per IP so that nobody can lock a member of staff
@@ -64,7 +67,7 @@ class HushmetricsAdminSite(admin.AdminSite):
                     rate=settings.RATE_LIMIT_ADMIN_LOGIN_USERNAME,
                 )
         except Throttled as throttled:
-            return max(1, int(throttled.wait or 1))
+            return max(1, throttled_wait(throttled) or 1)
         return None
 
     def _too_many_login_attempts(self, request: HttpRequest, wait: int) -> HttpResponse:

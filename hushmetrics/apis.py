@@ -1,6 +1,7 @@
 """Endpoints that belong to the service as a whole rather than to one domain."""
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -66,13 +67,16 @@ class BrowsersReadTheSchema(DefaultContentNegotiation):
     """
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
         if wanted in (None, "yaml") and "text/html" in request.headers.get("Accept", ""):
             text = next(r for r in renderers if isinstance(r, OpenApiYamlTextRenderer))
             return text, text.media_type
-        return super().select_renderer(request, renderers, format_suffix)
+        chosen: tuple[BaseRenderer, str] = super().select_renderer(
+            request, renderers, format_suffix
+        )
+        return chosen
 
 
 class SchemaApi(SpectacularAPIView):

@@ -50,6 +50,12 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+def throttled_wait(exc: exceptions.Throttled) -> int | None:
+    """The whole seconds a Throttled was raised with (DRF rounds `wait` up), or None."""
+    wait: int | None = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__, not in its stubs
+    return wait
+
+
 class TooManyRequests(exceptions.Throttled):
     """A 429 that says only "Too many requests": when to retry is in Retry-After (DRF's
     Throttled would repeat it in the message)."""
@@ -73,7 +79,7 @@ def as_api_exception(exc: Exception, request: HttpRequest) -> exceptions.APIExce
     PermissionDenied), a lost database a 503, anything unexpected a 500 (logged).
     """
     if isinstance(exc, exceptions.Throttled):
-        return TooManyRequests(wait=exc.wait)
+        return TooManyRequests(wait=throttled_wait(exc))
     if isinstance(exc, exceptions.MethodNotAllowed):
         return exceptions.MethodNotAllowed(
             str(request.method), detail=f"Method {request.method} not allowed"
@@ -113,7 +119,7 @@ def _with_what_to_send(
         return exc
     listed = types[0] if len(types) == 1 else f"{', '.join(types[:-1])} or {types[-1]}"
     return exceptions.UnsupportedMediaType(
-        request.content_type, detail=f"{exc.detail} Send the body as {listed}."
+        request.content_type or "", detail=f"{exc.detail} Send the body as {listed}."
     )
 
 

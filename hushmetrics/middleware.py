@@ -4,7 +4,6 @@ import io
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import ParseError
 
@@ -59,6 +58,6 @@ class ApiBodyLimitMiddleware:
         body = request.META["wsgi.input"].read(limit + 1)
         if len(body) > limit:
             return _too_large(request)
-        request._stream = LimitedStream(io.BytesIO(body), len(body))  # noqa: SLF001
+        request._stream = io.BytesIO(body)  # noqa: SLF001
         request.META["CONTENT_LENGTH"] = str(len(body))
         return None

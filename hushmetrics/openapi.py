@@ -1,6 +1,13 @@
 """Schema pieces both surfaces share: their error envelopes and the health answer."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from typing import Any, TypedDict
+
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -23,12 +30,29 @@ OPTIN_API_ERROR = inline_serializer(
 )
 
 
+class OperationSchema(TypedDict, total=False):
+    """What a view's `@extend_schema(**…)` says about its operation."""
+
+    summary: str
+    description: str
+    # A serializer, or {media type: JSON schema} for a body no serializer describes.
+    request: Any
+    responses: dict[int, OpenApiResponse]
+    parameters: list[OpenApiParameter]
+    examples: list[OpenApiExample]
+    tags: list[str]
+    # OpenAPI security requirements ({"ApiKey": []}; {} is "none needed"), which
+    # drf-spectacular copies into the operation as they are: its signature says Sequence[str],
+    # its own get_auth returns these objects.
+    auth: list[Any]
+
+
 def error_responses(envelope: object, codes: dict[int, str]) -> dict[int, OpenApiResponse]:
     """`{code: OpenApiResponse}` for each error code of a surface, all in its envelope."""
     return {code: OpenApiResponse(envelope, description=text) for code, text in codes.items()}
 
 
-HEALTH_SCHEMA = {
+HEALTH_SCHEMA: OperationSchema = {
     "summary": "Health",
     "description": "200 when the database (and a configured cache) answer, else 503.",
     "responses": {

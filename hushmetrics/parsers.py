@@ -2,12 +2,13 @@
 
 import codecs
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from rest_framework import parsers
 from rest_framework.exceptions import APIException, ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser
 
 # No form builder or partner nests anywhere near this deep (Typeform's answers are at 4).
 # The limit keeps every recursive step after parsing (NUL stripping, bracket keys, the
@@ -38,8 +39,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
-        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"duplicate key {repeated!r}")
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
     return obj
 
 
@@ -48,6 +51,7 @@ def _check_depth(value: Any) -> None:
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):
@@ -85,6 +89,13 @@ def json_loads(text: str, *, parse_float: Callable[[str], Any] | None = None) ->
         raise ValueError("nested too deeply") from None
     _check_depth(value)
     return value
+
+
+def get_encoding(parser_context: Mapping[str, Any]) -> str:
+    """DRF's charset for a body (the Content-Type's, else DEFAULT_CHARSET); a ParseError for
+    one that does not decode text (a bytes-to-bytes codec such as bz2_codec)."""
+    get: Callable[[Mapping[str, Any]], str] = parsers.get_encoding  # type: ignore[attr-defined]  # DRF 3.18.3 has it, its stubs (3.18.1) not
+    return get(parser_context)
 
 
 class StrictJSONParser(JSONParser):

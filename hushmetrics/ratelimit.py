@@ -21,11 +21,12 @@ def client_ip(request: HttpRequest) -> str:
     own outermost proxy saw; anything left of it is client-supplied and can be spoofed, so a
     forged header never changes whose quota a request counts against.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote: str = request.META.get("REMOTE_ADDR", "") or "unknown"
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    header: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = [part.strip() for part in header.split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < proxies:
         return remote

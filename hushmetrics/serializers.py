@@ -1,5 +1,5 @@
 """Serializer plumbing both public surfaces share: strict fields, the refusal of unknown
-fields, enum messages and string limits read from the columns."""
+fields, enum messages, and the model fields (string limits, checks) read by name."""
 
 import copy
 from collections.abc import Iterable, Mapping
@@ -18,10 +18,18 @@ def one_of(name: str, choices: Iterable[str]) -> str:
     return f"{name} must be one of: {', '.join(choices)}"
 
 
+def model_field(model: type[Model], field: str) -> Field:
+    """`model`'s own field `field` (`_meta.get_field` also returns reverse relations)."""
+    column = model._meta.get_field(field)
+    if not isinstance(column, Field):
+        raise TypeError(f"{model.__name__}.{field} is not a field of the model's own")
+    return column
+
+
 def column_max_length(model: type[Model], field: str) -> int:
     """The max_length of `model.field`: a string field takes its limit from its column."""
-    column = model._meta.get_field(field)
-    if not isinstance(column, Field) or column.max_length is None:
+    column = model_field(model, field)
+    if column.max_length is None:
         raise TypeError(f"{model.__name__}.{field} has no max_length")
     return column.max_length
 
@@ -49,7 +57,8 @@ class StrictCharField(CheapCopyField, serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value: str = super().to_internal_value(data)
+        return value
 
 
 class StrictChoiceField(CheapCopyField, serializers.ChoiceField):
@@ -71,7 +80,8 @@ class StrictIntegerField(CheapCopyField, serializers.IntegerField):
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value: int = super().to_internal_value(data)
+        return value
 
 
 class StrictSerializer(serializers.Serializer):

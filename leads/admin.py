@@ -9,10 +9,11 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -26,6 +27,10 @@ from leads.models import Lead
 from leads.services import lead_create, lead_edit
 from optin.models import OptIn, QuestionAnswer
 from workspaces.models import Profile
+
+if TYPE_CHECKING:
+    # The stubs' shape of a filter choice (no such class at run time).
+    from django.contrib.admin.filters import _ListFilterChoices
 
 # Fields staff edit on an existing lead; each save goes through `lead_edit` (lead.updated).
 STAFF_EDITABLE = [
@@ -52,9 +57,10 @@ class SpamFilter(admin.SimpleListFilter):
         return [("no", "Not spam"), ("yes", "Spam only"), ("all", "All")]
 
     def _effective(self) -> str:
-        return self.value() if self.value() in {"no", "yes", "all"} else "no"
+        value = self.value()
+        return value if value in {"no", "yes", "all"} else "no"
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: ChangeList) -> "Iterator[_ListFilterChoices]":
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": self._effective() == lookup,
@@ -81,8 +87,9 @@ class LeadAdminForm(forms.ModelForm):
         if not self.instance._state.adding:  # (a new lead already has its uuid pk)
             profiles = Profile.objects.filter(workspace_id=self.instance.workspace_id)
             for name in ("setter", "created_by"):
-                if name in self.fields:
-                    self.fields[name].queryset = profiles
+                field = self.fields.get(name)
+                if isinstance(field, forms.ModelChoiceField):
+                    field.queryset = profiles
 
     def clean_value(self) -> Any:
         value = self.cleaned_data.get("value")
@@ -91,7 +98,8 @@ class LeadAdminForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         workspace_id = self.instance.workspace_id or getattr(cleaned.get("workspace"), "pk", None)
         for name in ("setter", "created_by"):
             profile = cleaned.get(name)
@@ -110,7 +118,7 @@ class OptInHistoryInline(ReadOnlyAdminMixin, admin.StackedInline):
     verbose_name = "opt-in"
     verbose_name_plural = "opt-in history (newest first)"
     ordering = ["-created_at"]
-    fields = [
+    fields = (
         "created_at",
         "source",
         "email",
@@ -121,7 +129,7 @@ class OptInHistoryInline(ReadOnlyAdminMixin, admin.StackedInline):
         "setter",
         "traffic",
         "questions_and_answers",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OptIn]:

@@ -1,7 +1,7 @@
 """Surface A: POST /v1/create-lead (A.1) and the universal webhook (A.2)."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,7 +31,7 @@ from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import SubmissionIdReused, lead_create, webhook_lead_ingest
 from leads.webhook import EmptySubmission, WebhookSubmission, normalise
-from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyApiView
+from workspaces.authentication import INVALID_KEY_MESSAGE, ApiKeyApiView, request_api_key
 from workspaces.models import Workspace
 from workspaces.selectors import (
     profile_get,
@@ -70,16 +70,18 @@ class JsonAnswerNegotiation(DefaultContentNegotiation):
     `Accept: text/html` and must get its lead (or its 303), never a 406."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 def check_api_key(request: Request, workspace: Workspace, *, required: bool) -> None:
     """A.4: a presented key (already verified) must belong to `workspace`; maybe one is due."""
-    if request.auth is not None and request.auth.workspace_id != workspace.id:
+    api_key = request_api_key(request)
+    if api_key is not None and api_key.workspace_id != workspace.id:
         raise AuthenticationFailed(INVALID_KEY_MESSAGE)
-    if required and request.auth is None:
+    if required and api_key is None:
         raise NotAuthenticated(API_KEY_REQUIRED)
 
 
@@ -101,8 +103,10 @@ class LeadCreateApi(ApiKeyApiView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         workspace_id = data.pop("workspace_id")
-        if request.auth is not None and request.auth.workspace_id == workspace_id:
-            workspace = request.auth.workspace  # read with the key, this request
+        api_key = request_api_key(request)
+        workspace: Workspace | None
+        if api_key is not None and api_key.workspace_id == workspace_id:
+            workspace = api_key.workspace  # read with the key, this request
         else:
             workspace = workspace_get_cached(workspace_id=workspace_id)
         if workspace is None:

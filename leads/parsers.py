@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import QueryDict
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, FormParser, get_encoding
+from rest_framework.parsers import BaseParser, FormParser
 
-from hushmetrics.parsers import StrictJSONParser, json_loads
+from hushmetrics.parsers import StrictJSONParser, get_encoding, json_loads
 
 
 def _finite_float(text: str) -> float | str:
@@ -69,7 +69,8 @@ class PlainTextParser(BaseParser):
                 raise ParseError(f"JSON parse error - {error}") from None
         pairs = [line.partition("=") for line in text.splitlines()]
         pairs = [(key, value) for key, sep, value in pairs if sep and key]
-        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        # Django's setting may be None (no limit), though ours sets a number.
+        limit: int | None = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
         if limit is not None and len(pairs) > limit:
             # The same cap as a form body's (a 413): a form is a form, however it is encoded.
             raise TooManyFieldsSent(f"more than {limit} fields")

@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from hushmetrics.openapi import LEAD_API_ERROR, error_responses
+from hushmetrics.openapi import LEAD_API_ERROR, OperationSchema, error_responses
 from leads.models import Lead
 from leads.serializers import LeadCreateInputSerializer
 from leads.webhook import ALIASES, HONEYPOTS, MAX_VALUE, REDIRECTS
@@ -21,7 +21,7 @@ class LeadSchema(serializers.Serializer):
     email = serializers.CharField()
     phone = serializers.CharField()
     status = serializers.ChoiceField(choices=Lead.Status.values)
-    source = serializers.ChoiceField(choices=Lead.Source.values)
+    source = serializers.ChoiceField(choices=Lead.Source.values)  # type: ignore[assignment]  # the lead's field, not Field.source: DRF moves declared fields off the class
     value = serializers.FloatField(min_value=0, help_text="Money, a JSON number: 500, 499.99")
     created_by = serializers.UUIDField(allow_null=True)
     utm = serializers.DictField(allow_null=True)
@@ -96,7 +96,7 @@ LEAD_ERRORS = {
     503: "Temporarily unavailable; retry after Retry-After seconds",
 }
 
-CREATE_LEAD_SCHEMA = {
+CREATE_LEAD_SCHEMA: OperationSchema = {
     "summary": "Create a lead",
     "description": "Create a new lead in the workspace. Returns the full lead object.",
     "request": LeadCreateInputSerializer,
@@ -158,7 +158,7 @@ WEBHOOK_DESCRIPTION = "\n\n".join(
         f"value stores the lead as spam and answers as for any lead.",
     ]
 )
-WEBHOOK_SCHEMA = {
+WEBHOOK_SCHEMA: OperationSchema = {
     "summary": "Universal form webhook",
     "description": WEBHOOK_DESCRIPTION,
     "parameters": [

@@ -37,7 +37,8 @@ class StrictDecimalField(CheapCopyField, serializers.DecimalField):
     def to_internal_value(self, data: Any) -> Decimal:
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise serializers.ValidationError(NOT_A_NUMBER, code="invalid")
-        return super().to_internal_value(data)
+        value: Decimal = super().to_internal_value(data)
+        return value
 
 
 class JSONObjectField(CheapCopyField, serializers.DictField):
@@ -47,7 +48,7 @@ class JSONObjectField(CheapCopyField, serializers.DictField):
     field's child, which validates nothing and keeps no state."""
 
     def to_internal_value(self, data: Any) -> dict[Any, Any]:
-        value = super().to_internal_value(data)
+        value: dict[Any, Any] = super().to_internal_value(data)
         stack: list[Any] = [value]
         while stack:
             node = stack.pop()
@@ -86,7 +87,7 @@ class LeadCreateInputSerializer(StrictSerializer):
         default=Lead.Status.CONTACT.value,
         error_messages={"invalid_choice": one_of("status", Lead.Status.values)},
     )
-    source = StrictChoiceField(
+    source = StrictChoiceField(  # type: ignore[assignment]  # the API's field, not Field.source: DRF moves declared fields off the class
         choices=Lead.Source.values,
         required=False,
         default=Lead.Source.OTHER.value,

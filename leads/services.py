@@ -2,6 +2,7 @@
 
 import hmac
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -160,29 +161,30 @@ def webhook_lead_ingest(
     insert); a retry is the failed insert and the read.
     """
     submission_id = submission.submission_id
-    fields = {
-        "workspace": workspace,
-        "name": submission.name,
-        "email": submission.email,
-        "phone": submission.phone,
-        "source": submission.source,
-        "value": submission.value,
-        "utm": submission.utm,
-        "extra_data": submission.extra_data,
-        "page_url": submission.page_url,
-        "is_spam": submission.is_spam,
-        "submission_id": submission_id,
-        "submission_fingerprint": submission.fingerprint if submission_id else None,
-    }
+    create = partial(
+        lead_create,
+        workspace=workspace,
+        name=submission.name,
+        email=submission.email,
+        phone=submission.phone,
+        source=submission.source,
+        value=submission.value,
+        utm=submission.utm,
+        extra_data=submission.extra_data,
+        page_url=submission.page_url,
+        is_spam=submission.is_spam,
+        submission_id=submission_id,
+        submission_fingerprint=submission.fingerprint if submission_id else None,
+    )
     try:
         if connection.in_atomic_block:
             # Inside a caller's transaction a savepoint keeps a lost race from aborting it.
             with transaction.atomic():
-                lead = lead_create(**fields)
+                lead = create()
         else:
             # In autocommit the INSERT is its own transaction (committed before the 2xx); a
             # failed one leaves nothing to roll back, and costs no BEGIN/COMMIT round trips.
-            lead = lead_create(**fields)
+            lead = create()
     except IntegrityError:
         if submission_id is None:
             raise

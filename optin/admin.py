@@ -1,6 +1,7 @@
 """Back office for opt-ins: read-only, a record of what the partners sent."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -12,7 +13,7 @@ from optin.models import OptIn, QuestionAnswer
 class QuestionAnswerInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = QuestionAnswer
     extra = 0
-    fields = ["position", "question", "answer"]
+    fields = ("position", "question", "answer")
     readonly_fields = fields
     ordering = ["position"]
 
@@ -75,7 +76,7 @@ class OptInAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = [field for _title, options in fieldsets for field in options["fields"]]
+    readonly_fields = flatten_fieldsets(fieldsets)
     inlines = [QuestionAnswerInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OptIn]:

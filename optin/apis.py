@@ -1,5 +1,7 @@
 """The partner opt-in API: `POST /api/opt-in/submit`."""
 
+from typing import cast
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -11,6 +13,7 @@ from optin.schema import OPTIN_SUBMIT_SCHEMA
 from optin.serializers import OptInSubmitSerializer
 from optin.services import optin_submit
 from workspaces.authentication import ApiKeyApiView, HasApiKey
+from workspaces.models import ApiKey
 
 RATE_LIMIT_GROUP = "optin-submit"
 NEW_LEAD_MESSAGE = "Lead created via opt-in"
@@ -24,7 +27,7 @@ class OptInSubmitApi(ApiKeyApiView):
 
     @extend_schema(**OPTIN_SUBMIT_SCHEMA)
     def post(self, request: Request) -> Response:
-        api_key = request.auth
+        api_key = cast(ApiKey, request.auth)  # HasApiKey admits only a request with one
         enforce_rate_limit(
             request, group=RATE_LIMIT_GROUP, key=str(api_key.pk), rate=settings.RATE_LIMIT_OPTIN
         )

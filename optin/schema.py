@@ -3,7 +3,7 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from hushmetrics.openapi import OPTIN_API_ERROR, error_responses
+from hushmetrics.openapi import OPTIN_API_ERROR, OperationSchema, error_responses
 from optin.serializers import OptInSubmitSerializer
 
 UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -79,7 +79,7 @@ def _success(message: str, is_new_lead: bool) -> dict[str, object]:
     }
 
 
-OPTIN_SUBMIT_SCHEMA = {
+OPTIN_SUBMIT_SCHEMA: OperationSchema = {
     "summary": "Submit an opt-in",
     "description": (
         "Creates or updates the lead of the key's workspace (matched by email, any letter "

@@ -107,7 +107,7 @@ class OptInSubmitSerializer(StrictSerializer):
 
     email = text("email", required=True)
     first_name = text("first_name", required=True)
-    source = ChoiceField(
+    source = ChoiceField(  # type: ignore[assignment]  # the opt-in's field, not Field.source: DRF moves declared fields off the class
         choices=OptIn.Source.values,
         error_messages={key: SOURCE_MESSAGE for key in ("required", "null", "invalid_choice")},
     )
@@ -118,7 +118,7 @@ class OptInSubmitSerializer(StrictSerializer):
     provider_form_id = text("provider_form_id")
     provider_form_name = text("provider_form_name")
     external_reference = text("external_reference")
-    questions_answers = serializers.ListSerializer(
+    questions_answers: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=QuestionAnswerSerializer(),
         required=False,
         allow_null=True,

@@ -21,7 +21,8 @@ from workspaces.selectors import profile_get_active
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 TRAFFIC_FIELDS = (*UTM_FIELDS, "referrer", "landing_page")
 
-LEAD_SOURCE_FOR_OPTIN = {
+# Keyed by the enum's values: a submitted source is the validated string.
+LEAD_SOURCE_FOR_OPTIN: dict[str, str] = {
     OptIn.Source.LANDING_PAGE: Lead.Source.WEBSITE,
     OptIn.Source.TYPEFORM: Lead.Source.WEBSITE,
     OptIn.Source.CALENDLY: Lead.Source.WEBSITE,
@@ -178,7 +179,7 @@ def _lead_for_optin(
         return lead, True
 
     offered = {"name": name, "phone": phone, "utm": utm, "page_url": page_url}
-    blanks = {
+    blanks: dict[str, Any] = {
         field: value
         for field, value in offered.items()
         if value and getattr(lead, field) in (None, "", {})

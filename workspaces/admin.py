@@ -56,7 +56,7 @@ class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ApiKey
     extra = 0
     show_change_link = True
-    fields = [
+    fields = (
         "prefix_shown",
         "name",
         "state",
@@ -64,7 +64,7 @@ class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
         "last_used_at",
         "expires_at",
         "revoked_at",
-    ]
+    )
     readonly_fields = fields
     ordering = ["-created_at"]
 
@@ -83,7 +83,7 @@ class ProfileInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Profile
     extra = 0
     show_change_link = True
-    fields = ["clerk_user_id", "name", "email", "is_active"]
+    fields = ("clerk_user_id", "name", "email", "is_active")
     readonly_fields = fields
 
 
@@ -92,11 +92,11 @@ class WorkspaceAdmin(ServiceModelAdmin):
     list_display = ["name", "id", "webhook_enabled", "require_api_key", "created_at"]
     list_filter = ["webhook_enabled", "require_api_key"]
     search_fields = ["name", "=id"]
-    fields = ["name", "webhook_enabled", "require_api_key"]
+    fields = ("name", "webhook_enabled", "require_api_key")
     inlines = [ProfileInline, ApiKeyInline]
 
-    def get_fields(self, request: HttpRequest, obj: Workspace | None = None) -> list[str]:
-        return ["id", *self.fields, "created_at"] if obj is not None else self.fields
+    def get_fields(self, request: HttpRequest, obj: Workspace | None = None) -> tuple[str, ...]:
+        return ("id", *self.fields, "created_at") if obj is not None else self.fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Workspace | None = None) -> list:
         return ["id", "created_at"] if obj is not None else []
@@ -185,7 +185,7 @@ class ApiKeyAdmin(ServiceModelAdmin):
         js = ["workspaces/apikey_search.js"]
 
     # Everything but the name is fixed when a key is issued; the hash is not even listed here.
-    change_fields = [
+    change_fields = (
         "prefix_shown",
         "name",
         "workspace",
@@ -194,7 +194,7 @@ class ApiKeyAdmin(ServiceModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
-    ]
+    )
 
     @admin.display(description="prefix")
     def prefix_shown(self, api_key: ApiKey) -> str:
@@ -204,19 +204,23 @@ class ApiKeyAdmin(ServiceModelAdmin):
     def state(self, api_key: ApiKey) -> str:
         return key_state(api_key)
 
-    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
-        return self.change_fields if obj is not None else ["workspace", "name", "expires_in_days"]
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
+        return self.change_fields if obj is not None else ("workspace", "name", "expires_in_days")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list:
         return [f for f in self.change_fields if f != "name"] if obj is not None else []
 
-    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
         if obj is None:
             kwargs["form"] = self.add_form
             kwargs["fields"] = ["workspace", "name"]
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ApiKey], search_term: str
+    ) -> tuple[QuerySet[ApiKey], bool]:
         # Staff paste what they see: `sk_live_AbCd1234…` finds the key by its prefix.
         return super().get_search_results(request, queryset, public_part(search_term))
 
@@ -231,13 +235,15 @@ class ApiKeyAdmin(ServiceModelAdmin):
             expires_in_days=values.get("expires_in_days"),
         )
         # Only for this response: the plaintext lives in no model, session, message or log.
-        request._issued_plaintext = issued.plaintext  # type: ignore[attr-defined]
+        request._issued_plaintext = issued.plaintext  # type: ignore[attr-defined]  # for response_add, on this request only
         return issued.api_key
 
     def update(self, request: HttpRequest, stored: ApiKey, changes: dict[str, Any]) -> ApiKey:
         return api_key_update(api_key=stored, **changes)
 
-    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
+    def response_add(
+        self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None
+    ) -> HttpResponse:
         plaintext = getattr(request, "_issued_plaintext", None)
         if plaintext is None:
             return super().response_add(request, obj, post_url_continue)

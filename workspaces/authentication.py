@@ -28,16 +28,21 @@ def presented_key(request: Request) -> str | None:
 
     A header that is present but empty counts as a (bad) key, not as no key.
     """
-    header = request.META.get("HTTP_X_API_KEY")
+    header: str | None = request.META.get("HTTP_X_API_KEY")
     if header is not None:
         return header.strip()
-    authorization = request.META.get("HTTP_AUTHORIZATION")
+    authorization: str | None = request.META.get("HTTP_AUTHORIZATION")
     if authorization is None:
         return None
     scheme, _, credentials = authorization.strip().partition(" ")
     if scheme.lower() != "bearer":
         return ""
     return credentials.strip()
+
+
+def request_api_key(request: Request) -> ApiKey | None:
+    """The key `ApiKeyAuthentication` accepted for this request, or None (none presented)."""
+    return request.auth if isinstance(request.auth, ApiKey) else None
 
 
 class ApiKeyAuthentication(BaseAuthentication):

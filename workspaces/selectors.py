@@ -2,6 +2,7 @@
 
 import contextlib
 import uuid
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core.cache import caches
@@ -10,6 +11,10 @@ from django.db.models import Count, Q, QuerySet
 
 from workspaces.keys import public_part
 from workspaces.models import CLERK_USER_ID_PREFIX, ApiKey, Profile, Workspace
+
+if TYPE_CHECKING:
+    # Type-checking only: django-stubs-ext is a dev requirement, not a runtime one.
+    from django_stubs_ext import WithAnnotations
 
 
 def _as_uuid(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -45,7 +50,11 @@ def workspaces_named(*, name: str) -> QuerySet[Workspace]:
     return Workspace.objects.filter(name=name.strip()).order_by("created_at", "id")
 
 
-def workspace_list_with_lead_counts() -> QuerySet[Workspace]:
+class LeadCount(TypedDict):
+    lead_count: int
+
+
+def workspace_list_with_lead_counts() -> "QuerySet[WithAnnotations[Workspace, LeadCount]]":
     """Every workspace, oldest first, each with `lead_count`: one query however many."""
     return Workspace.objects.annotate(lead_count=Count("leads")).order_by("created_at", "id")
 
@@ -66,7 +75,7 @@ def workspace_get_cached(*, workspace_id: str | uuid.UUID) -> Workspace | None:
     if pk is None:
         return None
     local = caches["local"]
-    workspace = local.get(_cache_key(pk))
+    workspace: Workspace | None = local.get(_cache_key(pk))
     if workspace is None:
         workspace = workspace_get(workspace_id=pk)
         if workspace is not None and settings.WORKSPACE_CACHE_SECONDS > 0:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from hushmetrics.serializers import column_max_length, model_field
 from workspaces.keys import (
     KEY_ALPHABET,
     PUBLIC_LENGTH,
@@ -44,7 +45,7 @@ def _hash(key: str) -> str:
 def _clean_name(name: str, *, model: type[Model], label: str) -> str:
     """`name` stripped; a ValidationError when that is blank or too long for `model.name`."""
     name = name.strip()
-    limit = model._meta.get_field("name").max_length
+    limit = column_max_length(model, "name")
     if not name:
         raise ValidationError({"name": f"{label} name must not be blank."})
     if len(name) > limit:
@@ -71,7 +72,7 @@ def _set_changed(instance: Model, values: dict[str, Any]) -> list[str]:
     errors: dict[str, list[str]] = {}
     for field, value in changed.items():
         try:
-            changed[field] = instance._meta.get_field(field).clean(value, instance)
+            changed[field] = model_field(type(instance), field).clean(value, instance)
         except ValidationError as error:
             errors[field] = error.messages
     if errors:

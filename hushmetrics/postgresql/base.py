@@ -12,29 +12,33 @@ ones), so the retry that follows gets a live connection.
 from typing import Any
 
 from django.db.backends.postgresql import base
+from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 
-def sweeping_check(pool: ConnectionPool) -> Any:
-    def check(conn: Any) -> None:
+class SweepingCheck:
+    """The pool's connection check: psycopg's own, and a sweep of the pool when it fails."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def __call__(self, conn: Connection[Any]) -> None:
         try:
             ConnectionPool.check_connection(conn)
         except Exception:
             # One dead connection means the server went away: those idling beside it died too.
-            pool.check()
+            self.pool.check()
             raise
-
-    return check
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     @property
     def pool(self) -> ConnectionPool | None:
-        pool = super().pool
+        pool: ConnectionPool | None = super().pool
         # psycopg-pool has no public setter for the check it was built with (Django builds
         # the pool and passes its own); test_database_faults proves this one is in place.
-        checked = pool is not None and self.settings_dict["CONN_HEALTH_CHECKS"]
-        if checked and not getattr(pool, "sweeps_on_failed_check", False):
-            pool._check = sweeping_check(pool)  # noqa: SLF001
-            pool.sweeps_on_failed_check = True
+        if pool is None or not self.settings_dict["CONN_HEALTH_CHECKS"]:
+            return pool
+        if not isinstance(pool._check, SweepingCheck):  # noqa: SLF001
+            pool._check = SweepingCheck(pool)  # noqa: SLF001
         return pool

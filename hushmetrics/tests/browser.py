@@ -12,7 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
@@ -30,12 +30,17 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 
-try:
+playwright_missing = False
+if TYPE_CHECKING:
     from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - CI installs it
-    expect = sync_playwright = None
+else:
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:  # pragma: no cover - CI installs it
+        expect = sync_playwright = None
+        playwright_missing = True
 
-browser_missing = sync_playwright is None or not shutil.which(CHROMIUM)
+browser_missing = playwright_missing or not shutil.which(CHROMIUM)
 # For a browser test module's `pytestmark`: a live server needs committed data.
 BROWSER_TEST = [
     pytest.mark.django_db(transaction=True),

@@ -57,6 +57,7 @@ def gunicorn(
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    assert process.stderr is not None  # started with stderr=PIPE
                     raise RuntimeError(process.stderr.read().decode()) from None
                 time.sleep(0.2)
         yield port

@@ -7,6 +7,7 @@ import logging
 import pytest
 from rest_framework.test import APIClient
 
+from hushmetrics.logs import DisallowedHostOnce
 from leads.models import Lead
 from optin.models import OptIn
 from workspaces.tests.factories import WorkspaceFactory
@@ -50,7 +51,8 @@ class TestJsonFieldBudget:
         body = json.dumps({"email": "a@example.com", **many_keys(999)})
         response = client.post(f"/v1/webhook/{workspace.id}", body, content_type="application/json")
         assert response.status_code == 201
-        assert len(Lead.objects.get().extra_data) == 999
+        extra_data = Lead.objects.get().extra_data
+        assert extra_data is not None and len(extra_data) == 999
 
     def test_create_lead_refuses_a_bloated_extra_data(self, client, workspace):
         body = {"workspace_id": str(workspace.id), "extra_data": many_keys(5_000)}
@@ -88,6 +90,7 @@ class TestBadHostLogging:
         caplog.set_level(logging.DEBUG)
         # The filter remembers hosts for a minute in this process: start each test afresh.
         for log_filter in logging.getLogger("django.security.DisallowedHost").filters:
+            assert isinstance(log_filter, DisallowedHostOnce)
             log_filter._last_logged.clear()
 
         def security_records() -> list[logging.LogRecord]:

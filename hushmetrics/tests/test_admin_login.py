@@ -1,6 +1,7 @@
 """Admin login attempts are rate limited per client IP and per username (hushmetrics/admin_site)."""
 
 import logging
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -30,7 +31,7 @@ def staff():
     return get_user_model().objects.create_superuser("ops", "ops@example.com", PASSWORD)
 
 
-def attempt(client: Client, username: str, password: str, ip: str, **extra: str):
+def attempt(client: Client, username: str, password: str, ip: str, **extra: Any):
     body = {"username": username, "password": password, "next": "/admin/"}
     return client.post(LOGIN, body, REMOTE_ADDR=ip, **extra)
 

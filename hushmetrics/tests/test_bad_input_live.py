@@ -54,7 +54,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 def _written(db: Path) -> tuple[int, int, int]:
     with sqlite3.connect(db) as connection:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
             for table in ("leads_lead", "optin_optin", "optin_questionanswer")
         )

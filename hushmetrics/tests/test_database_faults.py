@@ -14,10 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections
 from rest_framework.test import APIClient
 
-from hushmetrics.postgresql.base import DatabaseWrapper
+from hushmetrics.postgresql.base import DatabaseWrapper, SweepingCheck
 from hushmetrics.tests.gunicorn_server import PROJECT, free_port
 from leads.models import Lead
 from optin.models import OptIn
@@ -107,12 +107,15 @@ def _kill_every_other_backend() -> int:
 @pytest.mark.parametrize("idle", [1, 2, 4, 8])
 def test_pooled_connections_killed_while_idle_are_replaced_not_served(workspace, api_key, idle):
     # A fresh pool holding `idle` connections, as a burst of concurrent requests leaves it.
-    connection.close()
-    connection.close_pool()
-    connection.ensure_connection()  # opens the new pool
-    connection.close()
-    pool = connection.pool
-    assert pool.sweeps_on_failed_check
+    database = connections["default"]
+    assert isinstance(database, DatabaseWrapper)
+    database.close()
+    database.close_pool()
+    database.ensure_connection()  # opens the new pool
+    database.close()
+    pool = database.pool
+    assert pool is not None
+    assert isinstance(pool._check, SweepingCheck)
     held = [pool.getconn() for _ in range(idle)]
     for conn in held:
         pool.putconn(conn)
@@ -149,6 +152,7 @@ class TcpProxy:
 
     def down(self) -> None:
         # shutdown() wakes the thread blocked in accept(); close() alone would not.
+        assert self.listener is not None, "down() before up()"
         with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()

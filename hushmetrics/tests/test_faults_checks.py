@@ -1,15 +1,10 @@
 """The pure checks of bench/faults.py: what counts as an allowed failure, and recovery."""
 
-import importlib.util
 import json
 
 import pytest
 
-from hushmetrics.tests.gunicorn_server import PROJECT
-
-_spec = importlib.util.spec_from_file_location("faults", PROJECT / "bench" / "faults.py")
-faults = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(faults)
+from bench import faults
 
 UNAVAILABLE = "Service temporarily unavailable, please retry"
 

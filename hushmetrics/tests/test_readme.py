@@ -24,7 +24,7 @@ def test_the_webhook_spellings_are_the_ones_it_recognises():
     for row in table.group(1).splitlines()[2:]:  # past the header and its rule
         field, spellings = (cell.strip() for cell in row.strip("|").split("|"))
         documented[field.strip("`")] = re.findall(r"`([^`]+)`", spellings)
-    recognised = {}
+    recognised: dict[str, list[str]] = {}
     for spelling, field in ALIASES.items():
         recognised.setdefault(field, []).append(spelling)
     assert documented == recognised

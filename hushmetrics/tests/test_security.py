@@ -7,6 +7,7 @@ workspaces/tests/test_security.py.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -32,26 +33,26 @@ class Quota:
     per_client_ip: bool
 
 
-def _create_lead(client: APIClient, context: dict, **meta: str) -> int:
+def _create_lead(client: APIClient, context: dict, **meta: Any) -> int:
     body = {"workspace_id": str(context["workspace"].id), "name": "Ana"}
     return client.post("/v1/create-lead", body, format="json", **meta).status_code
 
 
-def _webhook(client: APIClient, context: dict, **meta: str) -> int:
+def _webhook(client: APIClient, context: dict, **meta: Any) -> int:
     url = f"/v1/webhook/{context['workspace'].id}"
     return client.post(url, {"name": "Ana"}, format="json", **meta).status_code
 
 
-def _optin(client: APIClient, context: dict, **meta: str) -> int:
+def _optin(client: APIClient, context: dict, **meta: Any) -> int:
     key = context["api_key"].plaintext
     return client.post(SUBMIT, OPTIN, format="json", HTTP_X_API_KEY=key, **meta).status_code
 
 
-def _optin_bad_key(client: APIClient, context: dict, **meta: str) -> int:
+def _optin_bad_key(client: APIClient, context: dict, **meta: Any) -> int:
     return client.post(SUBMIT, OPTIN, format="json", HTTP_X_API_KEY=BAD_KEY, **meta).status_code
 
 
-def _create_lead_bad_key(client: APIClient, context: dict, **meta: str) -> int:
+def _create_lead_bad_key(client: APIClient, context: dict, **meta: Any) -> int:
     return _create_lead(client, context, HTTP_X_API_KEY=BAD_KEY, **meta)
 
 
@@ -190,8 +191,8 @@ def test_a_preflight_to_each_public_endpoint_allows_the_origin_but_no_credential
 def test_a_cross_origin_post_to_each_public_endpoint_gets_no_credentials_header(workspace, api_key):
     client = APIClient()
     # With cookies sent along (a browser's `credentials: "include"`), and for errors too.
-    cookie = {"HTTP_ORIGIN": ORIGIN, "HTTP_COOKIE": "sessionid=abc; csrftoken=def"}
-    key = {"HTTP_X_API_KEY": api_key.plaintext}
+    cookie: dict[str, Any] = {"HTTP_ORIGIN": ORIGIN, "HTTP_COOKIE": "sessionid=abc; csrftoken=def"}
+    key: dict[str, Any] = {"HTTP_X_API_KEY": api_key.plaintext}
     body = {"workspace_id": str(workspace.id), "name": "Ana"}
     responses = [
         client.post("/v1/create-lead", body, format="json", **cookie),

@@ -24,14 +24,20 @@ def test_each_serializer_instance_gets_its_own_bound_fields():
 
 
 def test_nested_fields_are_bound_to_their_own_serializer():
-    first = OptInSubmitSerializer(data={}).fields["questions_answers"].child
-    second = OptInSubmitSerializer(data={}).fields["questions_answers"].child
+    first_list = OptInSubmitSerializer(data={}).fields["questions_answers"]
+    second_list = OptInSubmitSerializer(data={}).fields["questions_answers"]
+    assert isinstance(first_list, serializers.ListSerializer)
+    assert isinstance(second_list, serializers.ListSerializer)
+    first, second = first_list.child, second_list.child
+    assert isinstance(first, QuestionAnswerSerializer)
+    assert isinstance(second, QuestionAnswerSerializer)
     assert first.fields["position"] is not second.fields["position"]
     assert first.fields["position"].parent is first
 
 
 def test_a_bound_field_is_copied_the_drf_way():
     bound = QuestionAnswerSerializer(data={}).fields["question"]
+    assert isinstance(bound, serializers.CharField)
     clone = copy.deepcopy(bound)
     assert clone is not bound
     assert (clone.field_name, clone.parent) == (None, None)

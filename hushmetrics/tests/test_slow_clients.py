@@ -140,6 +140,8 @@ def test_an_oversized_body_gets_a_413_in_the_surface_envelope(served, path, enve
 
 
 def test_headers_too_large_for_nginx_get_a_json_400(served):
-    status, content_type, body = request(served, "GET", "/v1/health", **{"X-Big": "y" * 40_000})
+    status, content_type, body = request(
+        served, "GET", "/v1/health", b"", **{"X-Big": "y" * 40_000}
+    )
     assert (status, content_type) == (400, "application/json")
     assert json.loads(body) == {"message": "Malformed request or headers too large"}

@@ -37,9 +37,9 @@ def meta_headers(headers: dict[str, str]) -> dict[str, str]:
     return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
 
 
-def post_sample(client: APIClient, url: str, sample: dict[str, Any], **extra: str) -> Any:
+def post_sample(client: APIClient, url: str, sample: dict[str, Any], **extra: Any) -> Any:
     """Send a form-builder sample exactly as the builder does."""
-    headers = meta_headers(sample["headers"])
+    headers: dict[str, Any] = meta_headers(sample["headers"])
     headers.update(extra)
     content_type = sample["content_type"]
     if content_type.startswith("multipart/"):

@@ -2,11 +2,12 @@ from decimal import Decimal
 
 import factory
 
+from hushmetrics.tests.factories import ModelFactory
 from leads.models import Lead
 from workspaces.tests.factories import WorkspaceFactory
 
 
-class LeadFactory(factory.django.DjangoModelFactory):
+class LeadFactory(ModelFactory[Lead]):
     class Meta:
         model = Lead
 

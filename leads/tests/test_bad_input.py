@@ -834,7 +834,9 @@ def test_a_body_of_exactly_the_limit_is_accepted(api_client, settings, workspace
     response = api_client.generic("POST", url_for(endpoint, workspace), body, content_type=JSON)
 
     assert response.status_code == 201
-    assert Lead.objects.get().extra_data["pad"] == json.loads(body)["extra_data"]["pad"]
+    extra_data = Lead.objects.get().extra_data
+    assert extra_data is not None
+    assert extra_data["pad"] == json.loads(body)["extra_data"]["pad"]
 
 
 @pytest.mark.parametrize("endpoint", [CREATE, WEBHOOK])

@@ -26,9 +26,11 @@ def test_seeds_a_new_workspace_and_prints_its_id():
     assert "Added 12345 leads" in err
     # Spread over a year (created_at kept as generated), some spam, setters of the workspace.
     oldest, newest = leads.order_by("created_at").first(), leads.order_by("created_at").last()
+    assert oldest is not None and newest is not None
     assert (newest.created_at - oldest.created_at).days > 300
     assert 0 < leads.filter(is_spam=True).count() < 12345 * 0.05
-    assert {lead.setter.workspace_id for lead in leads.exclude(setter=None)[:50]} == {workspace.pk}
+    setters = leads.exclude(setter=None).values_list("setter__workspace_id", flat=True)[:50]
+    assert set(setters) == {workspace.pk}
 
 
 def test_adds_to_an_existing_workspace_without_email_clashes(workspace):

@@ -3,6 +3,7 @@
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -233,7 +234,7 @@ def test_a_parsed_value_is_stored_as_money(api_client, webhook_url):
 
 def test_protected_fields_in_the_body_have_no_effect(api_client, workspace, webhook_url):
     other = WorkspaceFactory()
-    body = {
+    body: dict[str, Any] = {
         "name": "A",
         "id": str(uuid.uuid4()),
         "workspace_id": str(other.id),

@@ -65,6 +65,7 @@ def test_an_idempotency_key_header_wins_over_the_builders_id():
 
 def test_a_very_long_submission_id_is_hashed_to_fit_the_column():
     submission = normalise({"name": "A"}, {"Idempotency-Key": "x" * 1000})
+    assert submission.submission_id is not None
     assert submission.submission_id.startswith("key:sha256:")
     assert len(submission.submission_id) == len("key:sha256:") + 64
 

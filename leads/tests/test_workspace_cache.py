@@ -103,9 +103,11 @@ def test_a_row_cached_again_before_the_edit_commits_is_dropped_on_commit(
         workspace.save()
         # Another thread reads the still-committed old row and caches it meanwhile.
         caches["local"].set(f"workspace:{workspace.id}", stale, 60)
-        assert workspace_get_cached(workspace_id=workspace.id).require_api_key is False
+        cached = workspace_get_cached(workspace_id=workspace.id)
+        assert cached is not None and cached.require_api_key is False
 
-    assert workspace_get_cached(workspace_id=workspace.id).require_api_key is True
+    cached = workspace_get_cached(workspace_id=workspace.id)
+    assert cached is not None and cached.require_api_key is True
 
 
 @pytest.mark.django_db

@@ -36,6 +36,17 @@ def as_text(value: Any) -> str:
     return str(value).strip()
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _matched_length(pattern: re.Pattern[str], text: str) -> int:
+    # The currency patterns match the empty string too, so `match` always finds one.
+    match = pattern.match(text)
+    return match.end() if match else 0
+
+
 def parse_money(raw: Any) -> Decimal | None:
     """A non-negative amount to the cent, within a lead's value, from a number or `"1,500.50"`
     / `"$ 99"`; else None."""
@@ -47,10 +58,10 @@ def parse_money(raw: Any) -> Decimal | None:
         # Currency marks around the number go ("$ 99", "99 EUR", "R$1.500,00"); letters
         # inside it ("1e999", "12abc") make it unparsable rather than a different number.
         text = raw.strip()
-        text = text[CURRENCY_BEFORE.match(text).end() :]
+        text = text[_matched_length(CURRENCY_BEFORE, text) :]
         # Matched on the reversed text, anchored: linear. As a search for `…$` a long
         # non-word run took quadratic time (one 100 KB value held a worker for minutes).
-        after = CURRENCY_AFTER_REVERSED.match(text[::-1]).end()
+        after = _matched_length(CURRENCY_AFTER_REVERSED, text[::-1])
         text = text[: len(text) - after]
         text = re.sub(r"[\s\u00a0']", "", text)
         if not re.fullmatch(r"-?[\d.,]+", text):

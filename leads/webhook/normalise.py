@@ -92,7 +92,7 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
     name = _name(mapped)
     email = _column_text(mapped, "email", MAX_EMAIL) or _email_from_values(mapped.extra)
     phone = _column_text(mapped, "phone", MAX_PHONE)
-    source = _parsed(mapped, "source", _lead_source, Lead.Source.OTHER)
+    source = _parsed(mapped, "source", _lead_source, Lead.Source.OTHER.value)
     value = _parsed(mapped, "value", parse_money, ZERO)
     page_url = _page_url(mapped, unwrapped.page_url, headers)
     submission_id = submission_id_from(headers, unwrapped.submission_id)
@@ -225,7 +225,8 @@ def _email_from_values(extra: dict[str, Any]) -> str:
             candidates.append(key)
     if len(candidates) != 1:
         return ""
-    return extra.pop(candidates[0]).strip()
+    address: str = extra.pop(candidates[0])
+    return address.strip()
 
 
 def _lead_source(raw: Any) -> str | None:

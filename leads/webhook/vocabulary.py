@@ -3,12 +3,13 @@ not set, and each column's limit, read from the Lead model."""
 
 from decimal import Decimal
 
+from hushmetrics.serializers import column_max_length
 from leads.models import Lead
 
-MAX_NAME = Lead._meta.get_field("name").max_length
-MAX_EMAIL = Lead._meta.get_field("email").max_length
-MAX_PHONE = Lead._meta.get_field("phone").max_length
-MAX_PAGE_URL = Lead._meta.get_field("page_url").max_length
+MAX_NAME = column_max_length(Lead, "name")
+MAX_EMAIL = column_max_length(Lead, "email")
+MAX_PHONE = column_max_length(Lead, "phone")
+MAX_PAGE_URL = column_max_length(Lead, "page_url")
 _VALUE = Lead._meta.get_field("value")
 # The smallest step of a lead's value (0.01) and the largest value its column holds.
 CENT = Decimal(1).scaleb(-_VALUE.decimal_places)

@@ -15,7 +15,7 @@ SUBMIT_URL = "/api/opt-in/submit"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 # The documented request body (SPEC §4, api-docs/opt-in-api.txt), every field filled in.
-DOCUMENTED_BODY = {
+DOCUMENTED_BODY: dict[str, Any] = {
     "email": "jane@example.com",
     "first_name": "Jane",
     "last_name": "Doe",
@@ -53,7 +53,7 @@ def api_client() -> APIClient:
 def submit(api_client: APIClient, api_key) -> Callable[..., Any]:
     """POST a JSON body to the submit endpoint with the workspace's key (or `key=`)."""
 
-    def _submit(body: Any, *, key: str | None = None, path: str = SUBMIT_URL, **headers: str):
+    def _submit(body: Any, *, key: str | None = None, path: str = SUBMIT_URL, **headers: Any):
         return api_client.post(
             path, body, format="json", HTTP_X_API_KEY=key or api_key.plaintext, **headers
         )

@@ -1,11 +1,12 @@
 import factory
 
+from hushmetrics.tests.factories import ModelFactory
 from leads.tests.factories import LeadFactory
 from optin.models import OptIn, QuestionAnswer
 from workspaces.tests.factories import ApiKeyFactory
 
 
-class OptInFactory(factory.django.DjangoModelFactory):
+class OptInFactory(ModelFactory[OptIn]):
     class Meta:
         model = OptIn
 
@@ -19,7 +20,7 @@ class OptInFactory(factory.django.DjangoModelFactory):
     utm_source = "facebook"
 
 
-class QuestionAnswerFactory(factory.django.DjangoModelFactory):
+class QuestionAnswerFactory(ModelFactory[QuestionAnswer]):
     class Meta:
         model = QuestionAnswer
 

@@ -19,14 +19,14 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _race(key: str, body_for: Callable[[int], dict]) -> list[tuple[int, dict, str | None]]:
     """POST body_for(i) from THREADS threads at once; (status, body, replay header) each."""
     barrier = threading.Barrier(THREADS)
-    results: list[tuple[int, dict, str | None]] = [None] * THREADS  # type: ignore[list-item]
+    slots: list[tuple[int, dict, str | None] | None] = [None] * THREADS
 
     def worker(index: int) -> None:
         try:
             client = APIClient()
             barrier.wait(timeout=30)
             response = client.post(SUBMIT_URL, body_for(index), format="json", HTTP_X_API_KEY=key)
-            results[index] = (
+            slots[index] = (
                 response.status_code,
                 response.json(),
                 response.get("Idempotent-Replayed"),
@@ -39,7 +39,8 @@ def _race(key: str, body_for: Callable[[int], dict]) -> list[tuple[int, dict, st
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert all(result is not None for result in results), "a thread failed or hung"
+    results = [result for result in slots if result is not None]
+    assert len(results) == THREADS, "a thread failed or hung"
     statuses = [status for status, _, _ in results]
     assert all(status in (200, 201) for status in statuses), statuses
     return results

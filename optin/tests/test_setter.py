@@ -34,7 +34,7 @@ def test_known_active_profile_becomes_the_setter_of_opt_in_and_new_lead(submit, 
     assert opt_in.setter == setter
     assert lead.setter == setter
     assert opt_in.utm_content == "user_2abcSetter"
-    assert lead.utm["utm_content"] == "user_2abcSetter"
+    assert lead.utm is not None and lead.utm["utm_content"] == "user_2abcSetter"
 
 
 def test_known_profile_becomes_the_setter_of_an_existing_lead_without_one(submit, workspace):

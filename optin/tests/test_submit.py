@@ -200,7 +200,7 @@ def test_existing_lead_gets_its_blank_fields_filled_and_keeps_the_others(submit,
     assert lead.source == Lead.Source.REFERRAL
     assert lead.status == Lead.Status.QUALIFIED
     assert lead.phone == "+14155552671"  # was blank: filled
-    assert lead.utm["utm_campaign"] == "q1-coaching"
+    assert lead.utm is not None and lead.utm["utm_campaign"] == "q1-coaching"
     assert lead.page_url == "https://yoursite.com/apply"
     assert lead.updated_at > updated_at
 

@@ -1,17 +1,29 @@
+from typing import TYPE_CHECKING, Any, cast
+
 import factory
 
+from hushmetrics.tests.factories import ModelFactory
 from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.services import api_key_issue
 
+if TYPE_CHECKING:
 
-class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class IssuedApiKey(ApiKey):
+        """A key as ApiKeyFactory makes it: its plaintext, shown once, on `.plaintext`."""
+
+        plaintext: str
+else:
+    IssuedApiKey = ApiKey
+
+
+class WorkspaceFactory(ModelFactory[Workspace]):
     class Meta:
         model = Workspace
 
     name = factory.Faker("company")
 
 
-class ProfileFactory(factory.django.DjangoModelFactory):
+class ProfileFactory(ModelFactory[Profile]):
     class Meta:
         model = Profile
 
@@ -22,7 +34,7 @@ class ProfileFactory(factory.django.DjangoModelFactory):
     is_active = True
 
 
-class ApiKeyFactory(factory.django.DjangoModelFactory):
+class ApiKeyFactory(ModelFactory[IssuedApiKey]):
     """An issued key, through the service; the plaintext is on `.plaintext`."""
 
     class Meta:
@@ -32,12 +44,12 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"key {n}")
 
     @classmethod
-    def _create(cls, model_class: type[ApiKey], *args: object, **kwargs: object) -> ApiKey:
-        expires_in_days = kwargs.pop("expires_in_days", None)
+    def _create(cls, model_class: type[ApiKey], *args: Any, **kwargs: Any) -> IssuedApiKey:
         issued = api_key_issue(
-            workspace=kwargs["workspace"],  # type: ignore[arg-type]
+            workspace=kwargs["workspace"],
             name=str(kwargs["name"]),
-            expires_in_days=expires_in_days,  # type: ignore[arg-type]
+            expires_in_days=kwargs.pop("expires_in_days", None),
         )
-        issued.api_key.plaintext = issued.plaintext  # type: ignore[attr-defined]
-        return issued.api_key
+        api_key = cast(IssuedApiKey, issued.api_key)
+        api_key.plaintext = issued.plaintext
+        return api_key

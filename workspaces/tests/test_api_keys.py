@@ -27,7 +27,7 @@ def test_issued_keys_are_distinct(workspace):
 def test_valid_key_verifies_to_its_row_and_workspace(api_key, workspace):
     verified = api_key_verify(key=api_key.plaintext)
     assert verified == api_key
-    assert verified.workspace == workspace
+    assert verified is not None and verified.workspace == workspace
 
 
 @pytest.mark.parametrize("position", [8, 15, 16, 30, 47])

@@ -95,7 +95,9 @@ def test_issue_api_key_prints_a_working_key_once(workspace):
     key = out.strip()
     assert re.fullmatch(r"sk_live_[A-Za-z0-9]{40}", key)
     assert key not in err
-    assert api_key_verify(key=key).workspace == workspace
+    verified = api_key_verify(key=key)
+    assert verified is not None
+    assert verified.workspace == workspace
 
 
 def test_issue_api_key_with_expiry(workspace):
@@ -103,6 +105,7 @@ def test_issue_api_key_with_expiry(workspace):
         "issue_api_key", "--workspace", str(workspace.id), "--name", "t", "--expires-in-days", "7"
     )
     api_key = api_key_verify(key=out.strip())
+    assert api_key is not None and api_key.expires_at is not None
     lifetime = api_key.expires_at - api_key.created_at
     assert abs(lifetime - timedelta(days=7)) < timedelta(seconds=5)
 
@@ -140,7 +143,9 @@ def test_list_api_keys_shows_states_and_never_secrets(workspace):
     ]
     assert len(lines) == 3
     rows = {line.split()[0]: line for line in lines[1:]}
-    expires = ApiKey.objects.get(pk=active.pk).expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    expires_at = ApiKey.objects.get(pk=active.pk).expires_at
+    assert expires_at is not None
+    expires = expires_at.strftime("%Y-%m-%d %H:%M UTC")
     assert rows[active.display_prefix].split()[-4:] == [*expires.split(), "active"]
     assert rows[revoked.display_prefix].split()[-2:] == ["never", "revoked"]
     assert other.display_prefix not in out
@@ -223,12 +228,18 @@ def test_bootstrap_demo_prints_working_credentials_once():
     from django.contrib.auth import authenticate
 
     out, _ = run("bootstrap_demo", "--base-url", "http://127.0.0.1:9000")
-    password = re.search(r"password '([^']+)'", out).group(1)
-    key = re.search(r"API key:\s+(sk_live_\w+)", out).group(1)
-    workspace_id = re.search(r"Workspace id:\s+([0-9a-f-]{36})", out).group(1)
+    printed = [
+        re.search(r"password '([^']+)'", out),
+        re.search(r"API key:\s+(sk_live_\w+)", out),
+        re.search(r"Workspace id:\s+([0-9a-f-]{36})", out),
+    ]
+    assert all(printed), out
+    password, key, workspace_id = (match.group(1) for match in printed if match)
     assert "http://127.0.0.1:9000/admin/" in out
-    assert authenticate(username="admin", password=password).is_superuser
-    assert str(api_key_verify(key=key).workspace_id) == workspace_id
+    admin = authenticate(username="admin", password=password)
+    assert admin is not None and admin.is_superuser
+    verified = api_key_verify(key=key)
+    assert verified is not None and str(verified.workspace_id) == workspace_id
 
     again, _ = run("bootstrap_demo", "--base-url", "http://127.0.0.1:9000")
     assert Workspace.objects.count() == 1

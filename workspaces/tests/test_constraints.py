@@ -1,5 +1,8 @@
 """The database itself keeps the data valid: raw writes that bypass Django's validation fail."""
 
+import uuid
+from typing import Any
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -13,7 +16,7 @@ from workspaces.tests.factories import ProfileFactory
 pytestmark = pytest.mark.django_db
 
 
-def _raw_update(table: str, column: str, value: object, pk: object) -> None:
+def _raw_update(table: str, column: str, value: Any, pk: uuid.UUID) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk.hex])  # noqa: S608
 

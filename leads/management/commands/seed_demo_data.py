@@ -6,12 +6,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from hushmetrics.serializers import model_field
 from leads.models import Lead
 from workspaces.management.commands._base import (
     WORKSPACE_HELP,
@@ -82,8 +84,8 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", help=f"{WORKSPACE_HELP} (default: a new demo workspace)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
 
-    def handle(self, *args: object, **options: object) -> None:
-        count = int(options["leads"])  # type: ignore[arg-type]
+    def handle(self, *args: Any, **options: Any) -> None:
+        count = int(options["leads"])
         if count < 1:
             raise CommandError("--leads must be a positive number.")
         with validation_fails_the_command():
@@ -99,7 +101,7 @@ class Command(BaseCommand):
             profiles=profiles,
             count=count,
             start=start,
-            seed=int(options["seed"]) + start,  # type: ignore[arg-type]
+            seed=int(options["seed"]) + start,
         )
         with tqdm(total=count, unit="lead", file=sys.stderr, mininterval=0.5) as bar:
             if connection.vendor == "postgresql":
@@ -152,7 +154,7 @@ class Command(BaseCommand):
         Not bulk_create: it would stamp auto_now_add's "now" over the spread-out created_at.
         """
         table = Lead._meta.db_table
-        fields = [Lead._meta.get_field(column) for column in COLUMNS]
+        fields = [model_field(Lead, column) for column in COLUMNS]
         placeholders = ", ".join(["%s"] * len(COLUMNS))
         # Table and column names are this module's constants; the values are parameters.
         sql = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608

@@ -6,7 +6,7 @@ the shapes it could be mistaken for), and its sample in `leads/tests/test_webhoo
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 
 @dataclass
@@ -28,7 +28,7 @@ from leads.webhook.builders.typeform import unwrap_typeform  # noqa: E402
 from leads.webhook.builders.webflow import unwrap_webflow  # noqa: E402
 
 
-def _is_dict(value: Any) -> bool:
+def _is_dict(value: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from hushmetrics.text import keep
 from leads.webhook.builders import Unwrapped
-from leads.webhook.helpers import as_text
+from leads.webhook.helpers import as_dict, as_text
 
 # Elementor names fields it was not told a name for `field_<hex>`; its title reads better.
 ELEMENTOR_AUTO_ID = re.compile(r"^field_[0-9a-f]+$")
@@ -19,15 +19,13 @@ def unwrap_elementor(body: dict[str, Any]) -> Unwrapped:
         name = title if ELEMENTOR_AUTO_ID.match(str(key)) and title else str(key)
         fields[name] = item.get("value", item.get("raw_value"))
     page_url = None
-    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
-    for key, item in meta.items():
+    for key, item in as_dict(body.get("meta")).items():
         value = item.get("value") if isinstance(item, dict) else item
         if key == "page_url":
             page_url = as_text(value) or None
         else:
             keep(fields, str(key), value)
-    form = body.get("form") if isinstance(body.get("form"), dict) else {}
-    for key, value in form.items():
+    for key, value in as_dict(body.get("form")).items():
         keep(fields, f"form_{key}", value)
     for key, value in body.items():
         if key != "fields" and not (key in ("meta", "form") and isinstance(value, dict)):

@@ -5,7 +5,7 @@ from typing import Any
 from hushmetrics.text import keep
 from leads.webhook.builders import Unwrapped
 from leads.webhook.controls import namespaced
-from leads.webhook.helpers import canonical
+from leads.webhook.helpers import as_dict, canonical
 from leads.webhook.vocabulary import ALIASES
 
 
@@ -34,7 +34,7 @@ def unwrap_typeform(body: dict[str, Any]) -> Unwrapped:
             ]
         elif kind == "payment" and isinstance(value, dict):
             value = value.get("amount")
-        meta = answer.get("field") if isinstance(answer.get("field"), dict) else {}
+        meta = as_dict(answer.get("field"))
         ref, field_id = str(meta.get("ref") or ""), str(meta.get("id") or "")
         key = ref if canonical(ref) in ALIASES else (titles.get(field_id) or ref or field_id)
         fields[str(key)] = value

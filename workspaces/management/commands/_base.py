@@ -31,7 +31,7 @@ def when(value: datetime | None, *, missing: str = "never") -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else missing
 
 
-def write_table(out: OutputWrapper, columns: Sequence[str], rows: list[Sequence[str]]) -> None:
+def write_table(out: OutputWrapper, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Left-aligned columns, two spaces apart, a header line first."""
     lines = [columns, *rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from workspaces.management.commands._base import (
@@ -16,13 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="what the key is for")
         parser.add_argument("--expires-in-days", type=int, default=None)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         workspace = get_workspace_or_fail(str(options["workspace"]))
         with validation_fails_the_command():
             issued = api_key_issue(
                 workspace=workspace,
                 name=str(options["name"]),
-                expires_in_days=options["expires_in_days"],  # type: ignore[arg-type]
+                expires_in_days=options["expires_in_days"],
             )
         self.stderr.write(
             f"Issued key {issued.api_key.display_prefix}… for {workspace.name!r}. "

@@ -18,7 +18,7 @@ class Command(BaseCommand):
                 str(workspace.id),
                 workspace.name,
                 when(workspace.created_at),
-                str(workspace.lead_count),  # type: ignore[attr-defined]  # annotated
+                str(workspace.lead_count),
                 "on" if workspace.webhook_enabled else "off",
                 "required" if workspace.require_api_key else "optional",
             )
