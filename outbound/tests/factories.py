@@ -1,11 +1,14 @@
+from typing import Any
+
 import factory
 
+from hushmetrics.tests.factories import ModelFactory
 from outbound.models import Destination
 from outbound.services import destination_create
 from workspaces.tests.factories import WorkspaceFactory
 
 
-class DestinationFactory(factory.django.DjangoModelFactory):
+class DestinationFactory(ModelFactory[Destination]):
     """A destination made by the service (its secret, the workspace's flag)."""
 
     class Meta:
@@ -19,7 +22,5 @@ class DestinationFactory(factory.django.DjangoModelFactory):
     description = ""
 
     @classmethod
-    def _create(
-        cls, model_class: type[Destination], *args: object, **kwargs: object
-    ) -> Destination:
-        return destination_create(**kwargs)  # type: ignore[arg-type]
+    def _create(cls, model_class: type[Destination], *args: Any, **kwargs: Any) -> Destination:
+        return destination_create(**kwargs)

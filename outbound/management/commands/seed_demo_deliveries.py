@@ -5,6 +5,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -74,8 +75,8 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", help="default: a new workspace")
         parser.add_argument("--seed", type=int, default=None)
 
-    def handle(self, *args: object, **options: object) -> None:
-        count = int(options["deliveries"])  # type: ignore[call-overload]
+    def handle(self, *args: Any, **options: Any) -> None:
+        count = int(options["deliveries"])
         if count < 0:
             raise CommandError("--deliveries must not be negative.")
         if options["workspace"]:
@@ -97,21 +98,23 @@ class Command(BaseCommand):
             workspace=workspace,
             destinations=destinations,
             count=count,
-            seed=int(seed) if seed is not None else random.randrange(2**32),  # type: ignore[call-overload]  # noqa: S311
+            seed=int(seed) if seed is not None else random.randrange(2**32),  # noqa: S311
         )
         created_fields = [model._meta.get_field("created_at") for model in (Event, Delivery)]
         # Keep the demo's spread of dates: auto_now_add would stamp every row with now.
         for field in created_fields:
-            field.auto_now_add = False  # type: ignore[attr-defined]
+            field.auto_now_add = False
         try:
             self._insert(rows, count)
         finally:
             for field in created_fields:
-                field.auto_now_add = True  # type: ignore[attr-defined]
+                field.auto_now_add = True
         self.stdout.write(str(workspace.id))
 
     def _insert(self, rows: Iterator[tuple[Event, Delivery, DeliveryAttempt]], count: int) -> None:
-        with tqdm(total=count, unit="delivery", file=self.stderr._out) as progress:  # type: ignore[attr-defined]
+        # The wrapped stream: OutputWrapper.write would end each of tqdm's updates with "\n".
+        out = cast(TextIO, self.stderr._out)  # noqa: SLF001
+        with tqdm(total=count, unit="delivery", file=out) as progress:
             while True:
                 batch = [row for _, row in zip(range(BATCH), rows, strict=False)]
                 if not batch:
