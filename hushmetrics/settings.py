@@ -378,6 +378,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Our exception handler logs the failures it turns into JSON; avoid a second copy.
         "django.request": {"level": "ERROR"},
+        # A made-up Host header: one warning per host per minute, no traceback.
+        "django.security.DisallowedHost": {"filters": ["disallowed_host_once"]},
         # The worker logs one line per delivery attempt (outbound.engine), not Celery's two
         # per task message nor beat's line per sweep every few seconds.
         "celery.app.trace": {"level": "WARNING"},
