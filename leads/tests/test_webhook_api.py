@@ -187,7 +187,7 @@ def test_json_sent_under_the_form_content_type_is_read_as_json(api_client, webho
     assert (lead.name, lead.extra_data) == ("Ana+Silva", {"tags": ["a", "b"]})
 
 
-def test_multipart_stores_file_names_not_files(api_client, webhook_url):
+def test_multipart_stores_file_names_sizes_and_types_not_files(api_client, webhook_url):
     upload = SimpleUploadedFile("cv.pdf", b"%PDF-1.4 not stored", content_type="application/pdf")
 
     response = api_client.post(
@@ -196,7 +196,11 @@ def test_multipart_stores_file_names_not_files(api_client, webhook_url):
 
     assert response.status_code == 201
     lead = Lead.objects.get()
-    assert (lead.name, lead.extra_data) == ("Ana", {"resume": "cv.pdf", "note": "hi"})
+    # SPEC A.2 (round 2): their names, sizes and types go to extra_data.
+    assert (lead.name, lead.extra_data) == (
+        "Ana",
+        {"resume": {"name": "cv.pdf", "size": 19, "content_type": "application/pdf"}, "note": "hi"},
+    )
 
 
 def test_repeated_form_keys_become_a_list(api_client, webhook_url):

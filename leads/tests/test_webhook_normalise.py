@@ -10,6 +10,7 @@ from leads.tests.conftest import (
     assert_lead_matches,
     load_sample,
     sample_fields,
+    sample_files,
 )
 from leads.webhook import (
     EmptySubmission,
@@ -23,14 +24,26 @@ from leads.webhook import (
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
+# The samples of ../shared/fixtures/form-builders/, each here under its own name.
+SHARED_SAMPLES = [
+    "contact-form-7.json", "elementor-advanced.json", "elementor-simple.json",
+    "fluent-forms.json", "framer.json", "gravity-forms.json", "html-form.json", "jotform.json",
+    "tally.json", "typeform.json", "webflow.json", "wpforms.json",
+]  # fmt: skip
+
+
 def test_every_sample_is_covered():
-    assert len(SAMPLE_NAMES) == 12
+    assert set(SHARED_SAMPLES) <= set(SAMPLE_NAMES)
+    # Issue 17's samples: each names the failure it shows, and cites its source.
+    added = [load_sample(name) for name in SAMPLE_NAMES if name not in SHARED_SAMPLES]
+    assert len(added) == 16
+    assert all(sample["issue"].startswith("17.") and sample["source"] for sample in added)
 
 
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
 def test_each_builder_sample_yields_the_lead_its_expect_describes(name):
     sample = load_sample(name)
-    submission = normalise(sample_fields(sample), sample["headers"])
+    submission = normalise(sample_fields(sample), sample["headers"], sample_files(sample))
     assert_lead_matches(dataclasses.asdict(submission), sample["expect"])
     if "location" in sample["expect"]:
         assert submission.redirect_to == sample["expect"]["location"]
@@ -265,10 +278,19 @@ def test_page_url_comes_from_the_body_before_the_referer():
     assert normalise({"name": "A"}, {}).page_url is None
 
 
-def test_control_fields_are_not_stored():
-    fields = {"name": "A", "_subject": "New lead", "_next": "https://x.example/", "_gotcha": ""}
+def test_only_the_four_control_fields_are_not_stored():
+    fields = {
+        "name": "A",
+        "_subject": "New lead",
+        "_next": "https://x.example/",
+        "_redirect": "https://x.example/",
+        "_gotcha": "",
+        "_honeypot": "",
+        "_cc": "boss@example.com",
+    }
     submission = normalise(fields, {})
-    assert submission.extra_data is None
+    # SPEC A.2 round 2: every other field, `_` or not, is kept.
+    assert submission.extra_data == {"_subject": "New lead", "_cc": "boss@example.com"}
     assert submission.is_spam is False
 
 
@@ -478,4 +500,6 @@ def test_colliding_and_builder_shaped_fields_are_all_kept(fields, extra_data):
 
 def test_a_top_level_field_beside_elementors_fields_is_kept():
     submission = normalise({"name": "Top", "fields[name][value]": "Ana"}, {})
-    assert submission.name == "Ana, Top"  # one field posted twice: both values, as repeated keys
+    # One field posted twice: the first answer is the name, both are kept, in order.
+    assert submission.name == "Ana"
+    assert submission.extra_data == {"name": ["Ana", "Top"]}
