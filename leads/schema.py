@@ -112,9 +112,11 @@ CREATE_LEAD_SCHEMA = {
     "tags": ["Leads"],
 }
 
-# A body with no fields at all is a 400 (A.2); control fields (`_…`) alone count as none.
+# A body with no fields at all is a 400 (A.2); control fields (`_next`, `_redirect`, `_gotcha`,
+# `_honeypot`) alone count as none.
 _JSON = {"type": "object", "additionalProperties": True, "minProperties": 1}
-# A form carries strings, a repeated key a list of them (files arrive as their names).
+# A form carries strings, a repeated key a list of them (a file's part is a string too; the file
+# is not stored, its name, size and type are).
 _FORM = {
     "type": "object",
     "additionalProperties": {
@@ -127,7 +129,10 @@ WEBHOOK_SCHEMA = {
     "description": (
         "Paste this URL into any form builder. Takes JSON, form-encoded, multipart and JSON "
         "as text/plain; maps common field spellings onto name/email/phone/source/value/"
-        "page_url, groups `utm_*` into `utm` and keeps every other field in `extra_data`. "
+        "page_url, groups `utm_*` into `utm` and keeps every other field in `extra_data` (a "
+        "field sent twice: every answer, in order; the first fills the lead field). Files "
+        "(multipart, up to MAX_UPLOAD_BYTES, 25 MB) are not stored: their name, size and type "
+        "go to `extra_data`. A JSON array holding one object is that object. "
         "A retried submission (Idempotency-Key, Framer's submission id, a builder's event id) "
         "returns the lead already created with 200."
     ),
