@@ -25,7 +25,11 @@ from types import FrameType
 
 PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf"
-MiB = 1024 * 1024
+# Run as `python deploy/serve.py`: the project's own modules are importable from its root.
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+from hushmetrics.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES  # noqa: E402
 
 
 def free_port() -> int:
@@ -43,8 +47,10 @@ def nginx_binary() -> str:
 
 def render(run: Path, *, listen: str, upstream: str) -> Path:
     """Write nginx.conf for this run into `run` (its pid and temp files live there too)."""
+    # The same defaults as the app's settings (hushmetrics/limits.py): one number each.
     largest_body = max(
-        int(os.environ.get("MAX_BODY_BYTES", MiB)), int(os.environ.get("MAX_UPLOAD_BYTES", 0))
+        int(os.environ.get("MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
+        int(os.environ.get("MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES),
     )
     values = {
         "RUN": str(run),

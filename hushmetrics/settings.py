@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from hushmetrics.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -249,8 +251,14 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Request limits -------------------------------------------------------------------------
-# Bodies over this many bytes get a 413 in the surface's JSON envelope.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024)
+# Bodies over this many bytes get a 413 in the surface's JSON envelope; in a multipart body,
+# its non-file fields (Django's multipart parser counts them against this setting).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+# A whole multipart/form-data body, files included: the webhook reads the files as they
+# stream and keeps only their names, sizes and types (SPEC A.2).
+MAX_UPLOAD_BYTES = max(
+    env_int("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES), DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # The same budget for a JSON body: object members counted across the whole document.
 MAX_JSON_FIELDS = env_int("MAX_JSON_FIELDS", 1000)

@@ -7,16 +7,17 @@ SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def keep(target: dict[str, Any], key: str, value: Any) -> None:
-    """Put `value` under `key`, never overwriting: a taken key keeps both values as a list,
-    as a repeated form key does (an equal value is not repeated)."""
+    """Put `value` under `key`, never overwriting: a taken key keeps every value, in the
+    order given, as a list, as a repeated form key does. Equal values are all kept (two
+    questions titled alike can get the same answer); list values are joined into one list."""
     if key not in target:
         target[key] = value
-    elif target[key] != value:
-        existing = target[key]
-        target[key] = [
-            *(existing if isinstance(existing, list) else [existing]),
-            *(value if isinstance(value, list) else [value]),
-        ]
+        return
+    existing = target[key]
+    target[key] = [
+        *(existing if isinstance(existing, list) else [existing]),
+        *(value if isinstance(value, list) else [value]),
+    ]
 
 
 def strip_nul(value: Any, *, replace_surrogates: bool = False) -> Any:

@@ -17,7 +17,6 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +25,14 @@ from hushmetrics.parsers import PayloadTooLarge, json_size
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from hushmetrics.text import strip_nul
 from leads.models import JSON_COLUMN_MAX_BYTES
-from leads.parsers import JSONObjectParser, LenientFormParser, PlainTextParser
+from leads.parsers import (
+    DiscardingMultiPartParser,
+    JSONObjectParser,
+    LenientFormParser,
+    PlainTextParser,
+    form_fields,
+    uploads,
+)
 from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import SubmissionIdReused, lead_create, webhook_lead_ingest
@@ -47,6 +53,11 @@ class SubmissionIdConflict(APIException):
     status_code = 409
     default_detail = "This submission id was already used with a different body"
     default_code = "submission_id_reused"
+
+
+ONE_SUBMISSION_PER_ARRAY = (
+    "A JSON array body must hold exactly one object: send each submission as its own request"
+)
 
 
 API_KEY_REQUIRED = "An API key is required for this workspace"
@@ -123,18 +134,18 @@ class LeadCreateApi(ApiKeyApiView):
 
 
 def _fields(request: Request) -> dict[str, Any]:
-    """The body as a dict: repeated form keys as lists, uploaded files as their names."""
+    """The body as a dict: repeated form keys as lists; a JSON array of one object (Zapier's
+    "wrap request in array") as that object."""
     data = request.data
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        data = data[0]
+    elif isinstance(data, list) and len(data) > 1 and all(isinstance(item, dict) for item in data):
+        raise ParseError(ONE_SUBMISSION_PER_ARRAY)
     if hasattr(data, "lists"):
-        fields = {key: values[0] if len(values) == 1 else values for key, values in data.lists()}
-    elif isinstance(data, dict):
-        fields = dict(data)
-    else:
-        raise ParseError("JSON body must be an object")
-    for key, files in request.FILES.lists():
-        names = [upload.name for upload in files]
-        fields[key] = names[0] if len(names) == 1 else names
-    return fields
+        return form_fields(data)
+    if isinstance(data, dict):
+        return dict(data)
+    raise ParseError("JSON body must be an object")
 
 
 def check_json_columns(submission: WebhookSubmission) -> None:
@@ -149,7 +160,12 @@ def check_json_columns(submission: WebhookSubmission) -> None:
 
 
 class WebhookApi(ApiKeyApiView):
-    parser_classes = [JSONObjectParser, LenientFormParser, MultiPartParser, PlainTextParser]
+    parser_classes = [
+        JSONObjectParser,
+        LenientFormParser,
+        DiscardingMultiPartParser,
+        PlainTextParser,
+    ]
     content_negotiation_class = JsonAnswerNegotiation
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -178,7 +194,7 @@ class WebhookApi(ApiKeyApiView):
             raise NotFound(WORKSPACE_NOT_FOUND)
         check_api_key(request, workspace, required=False)
         try:
-            submission = normalise(_fields(request), request.headers)
+            submission = normalise(_fields(request), request.headers, uploads(request.FILES))
         except EmptySubmission:
             raise ParseError("Request body has no fields") from None
         check_json_columns(submission)

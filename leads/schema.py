@@ -112,9 +112,11 @@ CREATE_LEAD_SCHEMA: OperationSchema = {
     "tags": ["Leads"],
 }
 
-# A body with no fields at all is a 400 (A.2); control fields (`_…`) alone count as none.
+# A body with no fields at all is a 400 (A.2); control fields (`_next`, `_redirect`, `_gotcha`,
+# `_honeypot`) alone count as none.
 _JSON = {"type": "object", "additionalProperties": True, "minProperties": 1}
-# A form carries strings, a repeated key a list of them (files arrive as their names).
+# A form carries strings, a repeated key a list of them (a file's part is a string too; the file
+# is not stored, its name, size and type are).
 _FORM = {
     "type": "object",
     "additionalProperties": {
@@ -140,9 +142,12 @@ NAME_PARTS = ("first_name", "middle_name", "last_name")
 WEBHOOK_DESCRIPTION = "\n\n".join(
     [
         "Paste this URL into any form builder. Takes JSON, form-encoded, multipart and JSON "
-        "as text/plain. A retried submission (Idempotency-Key, Framer's submission id, a "
-        "builder's event id) returns the lead already created with 200.",
-        "**Recognised fields**, in any letter case, with `-`, spaces and `_` alike "
+        "as text/plain. Files (multipart, up to MAX_UPLOAD_BYTES, 25 MB) are not stored: "
+        "their name, size and type go to `extra_data`. A JSON array holding one object is "
+        "that object. A retried submission (Idempotency-Key, Framer's submission id, a "
+        "builder's event id) with the same body returns the lead already created with 200; "
+        "the same id with another body is a 409.",
+        "**Recognised fields**, in any letter case and accent, with `-`, spaces and `_` alike "
         "(`E-mail`, `e mail` and `E_MAIL` are all `e_mail`):",
         "\n".join(
             f"- **{field}**{' (a name part)' if field in NAME_PARTS else ''}: {_code(spellings)}"
@@ -151,8 +156,9 @@ WEBHOOK_DESCRIPTION = "\n\n".join(
         "Name parts are joined into the lead's name when no name field is sent, and kept in "
         "`extra_data`. With no email field, a single field whose value is a valid address is "
         "the email. Every `utm_*` field is grouped into `utm`; every other field is kept in "
-        "`extra_data`.",
-        f"**Control fields**, never stored (nor is any other field that starts with `_`): "
+        "`extra_data`. A field sent twice keeps every answer, in order; the first fills the "
+        "lead field.",
+        f"**Control fields**, never stored (exactly these; every other field is kept): "
         f"{_code(REDIRECTS)}: a plain HTML form posted by a browser gets a 303 to this URL "
         f"when its host is the posting page's; {_code(HONEYPOTS)}: the honeypot, a non-empty "
         f"value stores the lead as spam and answers as for any lead.",

@@ -24,6 +24,19 @@ def free_port(ports: range) -> int:
     raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run `manage.py <args>` with `env` (say, to migrate a server's own database) and return
+    what it printed on stdout, stripped; a failure raises."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, str(PROJECT / "manage.py"), *args],
+        env=env,
+        cwd=PROJECT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
 @contextmanager
 def gunicorn(
     env: dict[str, str], ports: range, *args: str, stdout: Path | None = None

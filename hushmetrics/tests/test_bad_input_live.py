@@ -10,15 +10,13 @@ import http.client
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from hushmetrics.tests.gunicorn_server import PROJECT, gunicorn
+from hushmetrics.tests.gunicorn_server import gunicorn, manage
 
 
 class Server(NamedTuple):
@@ -35,19 +33,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"DATABASE_URL": f"sqlite:///{db}", "LOG_LEVEL": "WARNING"}
 
-    def manage(*args: str) -> str:
-        return subprocess.run(  # noqa: S603
-            [sys.executable, str(PROJECT / "manage.py"), *args],
-            env=env,
-            cwd=PROJECT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-
-    manage("migrate", "-v0")
-    workspace = manage("create_workspace", "Live")
-    key = manage("issue_api_key", "--workspace", workspace, "--name", "live")
+    manage(env, "migrate", "-v0")
+    workspace = manage(env, "create_workspace", "Live")
+    key = manage(env, "issue_api_key", "--workspace", workspace, "--name", "live")
     with gunicorn(env, range(19100, 19200), "--workers", "1") as port:
         yield Server(port, workspace, key, db)
 

@@ -3,14 +3,12 @@
 import http.client
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hushmetrics.tests.gunicorn_server import PROJECT, gunicorn
+from hushmetrics.tests.gunicorn_server import gunicorn, manage
 
 
 @pytest.fixture(scope="module")
@@ -20,16 +18,8 @@ def server(tmp_path_factory) -> Iterator[tuple[int, str, Path]]:
     db = tmp / "chunked.sqlite3"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"DATABASE_URL": f"sqlite:///{db}", "MAX_BODY_BYTES": "2048", "LOG_LEVEL": "WARNING"}
-    manage = [sys.executable, str(PROJECT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=PROJECT, check=True)  # noqa: S603
-    workspace = subprocess.run(  # noqa: S603
-        [*manage, "create_workspace", "Chunked"],
-        env=env,
-        cwd=PROJECT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    manage(env, "migrate", "-v0")
+    workspace = manage(env, "create_workspace", "Chunked")
     with gunicorn(env, range(18600, 18700), "--workers", "1") as port:
         yield port, workspace, db
 

@@ -45,6 +45,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "4",
         "MAX_BODY_BYTES": "4096",
+        # nginx's own limit is twice the largest body the app takes: uploads' as small, so
+        # the 20,000-byte body below is nginx's 413, not the app's.
+        "MAX_UPLOAD_BYTES": "4096",
         "RATE_LIMIT_CREATE_LEAD": "2/m",
     }
     python = str(Path(sys.executable))

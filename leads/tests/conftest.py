@@ -1,5 +1,6 @@
 """Fixtures and helpers for the lead API tests."""
 
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -7,10 +8,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from leads.models import Lead
+from leads.parsers import PlainTextParser
 from leads.tests.factories import LeadFactory
 from optin.tests.factories import OptInFactory, QuestionAnswerFactory
 from workspaces.tests.factories import ProfileFactory, WorkspaceFactory
@@ -26,10 +29,23 @@ def load_sample(name: str) -> dict[str, Any]:
 def sample_fields(sample: dict[str, Any]) -> dict[str, Any]:
     """The sample's body as the webhook view hands it to `normalise`."""
     body = sample["body"]
+    if isinstance(body, list):  # a JSON array of one object (Zapier's "wrap in array")
+        (body,) = body
+    if sample["content_type"].startswith("text/plain"):
+        parsed = PlainTextParser().parse(io.BytesIO(body.encode()))
+        return {key: values[0] if len(values) == 1 else values for key, values in parsed.lists()}
     if isinstance(body, str):
         parsed = parse_qs(body, keep_blank_values=True)
         return {key: values[0] if len(values) == 1 else values for key, values in parsed.items()}
     return dict(body)
+
+
+def sample_files(sample: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The sample's uploads as the webhook view describes them to `normalise`."""
+    return {
+        key: {"name": file["name"], "size": file["size"], "content_type": file["content_type"]}
+        for key, file in sample.get("files", {}).items()
+    }
 
 
 def meta_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -43,7 +59,11 @@ def post_sample(client: APIClient, url: str, sample: dict[str, Any], **extra: An
     headers.update(extra)
     content_type = sample["content_type"]
     if content_type.startswith("multipart/"):
-        return client.post(url, sample["body"], format="multipart", **headers)
+        uploads = {
+            key: SimpleUploadedFile(file["name"], b"%" * file["size"], file["content_type"])
+            for key, file in sample.get("files", {}).items()
+        }
+        return client.post(url, {**sample["body"], **uploads}, format="multipart", **headers)
     body = sample["body"] if isinstance(sample["body"], str) else json.dumps(sample["body"])
     return client.post(url, body, content_type=content_type, **headers)
 

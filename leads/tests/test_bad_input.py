@@ -104,6 +104,9 @@ def assert_json_error(response, status: int, body: dict) -> None:
 
 
 NOT_AN_OBJECT = message("JSON body must be an object")
+ONE_PER_ARRAY = message(
+    "A JSON array body must hold exactly one object: send each submission as its own request"
+)
 TOO_DEEP = parse_error("nested too deeply")
 
 
@@ -169,8 +172,15 @@ REFUSED: list[tuple[str, str, str | bytes, dict[str, tuple[int, dict]]]] = [
         "top-level-array",
         JSON,
         f'[{{"workspace_id": "{WS}"}}]',
-        {CREATE: (400, _not_a_dict("list")), WEBHOOK: (400, NOT_AN_OBJECT)},
+        {CREATE: (400, _not_a_dict("list"))},  # the webhook's lead: an array of one object
     ),
+    (
+        "top-level-array-of-two",
+        JSON,
+        f'[{{"workspace_id": "{WS}"}}, {{"workspace_id": "{WS}"}}]',
+        {CREATE: (400, _not_a_dict("list")), WEBHOOK: (400, ONE_PER_ARRAY)},
+    ),
+    ("top-level-array-of-numbers", JSON, "[1, 2]", {WEBHOOK: (400, NOT_AN_OBJECT)}),
     (
         "top-level-string",
         JSON,
@@ -199,8 +209,18 @@ REFUSED: list[tuple[str, str, str | bytes, dict[str, tuple[int, dict]]]] = [
         {CREATE: (400, _not_a_dict("bool")), WEBHOOK: (400, NOT_AN_OBJECT)},
     ),
     ("top-level-null-as-text-plain", TEXT, "null", {WEBHOOK: (400, NOT_AN_OBJECT)}),
-    ("top-level-array-as-text-plain", TEXT, '[{"name": "A"}]', {WEBHOOK: (400, NOT_AN_OBJECT)}),
-    ("top-level-array-labelled-form", FORM, '[{"name": "A"}]', {WEBHOOK: (400, NOT_AN_OBJECT)}),
+    (
+        "top-level-array-as-text-plain",
+        TEXT,
+        '[{"name": "A"}, {"name": "B"}]',
+        {WEBHOOK: (400, ONE_PER_ARRAY)},
+    ),
+    (
+        "top-level-array-labelled-form",
+        FORM,
+        '[{"name": "A"}, {"name": "B"}]',
+        {WEBHOOK: (400, ONE_PER_ARRAY)},
+    ),
     # --- NaN and the infinities are not JSON --------------------------------------------
     *(
         (
@@ -612,7 +632,13 @@ ACCEPTED_BY_THE_WEBHOOK: list[tuple[str, str, str | bytes, dict]] = [
         '{"name": "A", "source": 1}',
         {"name": "A", "source": "other", "extra_data": {"source": 1}},
     ),
-    ("name-as-a-list", JSON, '{"name": ["Jane", "Doe"]}', {"name": "Jane, Doe"}),
+    # a field given more than once: the first answer is the name, every answer is kept
+    (
+        "name-as-a-list",
+        JSON,
+        '{"name": ["Jane", "Doe"]}',
+        {"name": "Jane", "extra_data": {"name": ["Jane", "Doe"]}},
+    ),
     # 9,000 characters in every field: the column gets what fits, extra_data the rest
     (
         "9k-in-every-field",

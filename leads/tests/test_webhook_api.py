@@ -178,6 +178,58 @@ def test_an_html_text_plain_form_is_read_as_key_value_lines(api_client, webhook_
     )
 
 
+@pytest.mark.parametrize(
+    ("body", "extra_data"),
+    [
+        # a textarea's further lines, a blank one and one that starts with `=` among them
+        ("name=Ana\r\nmsg=Hi\r\n\r\n= see below\r\nbye\r\n", {"msg": "Hi\n\n= see below\nbye"}),
+        # lines before the first field (no browser writes them) are kept, under ""
+        ("stray\r\nname=Ana\r\nnote=x", {"": "stray", "note": "x"}),
+    ],
+)
+def test_a_text_plain_forms_continuation_lines_belong_to_the_field_above(
+    api_client, webhook_url, body, extra_data
+):
+    response = api_client.post(webhook_url, body, content_type="text/plain")
+
+    assert response.status_code == 201
+    lead = Lead.objects.get()
+    assert (lead.name, lead.extra_data) == ("Ana", extra_data)
+
+
+def test_an_array_of_one_object_is_that_submission_and_of_two_a_400(api_client, webhook_url):
+    one = api_client.post(webhook_url, '[{"name": "Ana"}]', content_type="application/json")
+    two = api_client.post(
+        webhook_url, '[{"name": "Ana"}, {"name": "Rui"}]', content_type="application/json"
+    )
+
+    assert (one.status_code, one.json()["name"]) == (201, "Ana")
+    assert two.status_code == 400
+    assert two.json() == {
+        "message": "A JSON array body must hold exactly one object: "
+        "send each submission as its own request"
+    }
+    assert Lead.objects.count() == 1
+
+
+def test_multipart_fields_past_max_body_bytes_are_a_413_files_are_not(
+    api_client, webhook_url, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big_file = SimpleUploadedFile("big.bin", b"x" * 50_000, content_type="application/octet-stream")
+
+    with_file = api_client.post(webhook_url, {"name": "Ana", "f": big_file}, format="multipart")
+    big_field = api_client.post(webhook_url, {"name": "A" * 2000}, format="multipart")
+
+    assert with_file.status_code == 201
+    assert with_file.json()["extra_data"] == {
+        "f": {"name": "big.bin", "size": 50_000, "content_type": "application/octet-stream"}
+    }
+    assert big_field.status_code == 413
+    assert big_field.json() == {"message": "Request body too large (limit 1000 bytes)"}
+    assert Lead.objects.count() == 1
+
+
 def test_json_sent_under_the_form_content_type_is_read_as_json(api_client, webhook_url):
     body = json.dumps({"name": "Ana+Silva", "tags": ["a", "b"]})
 
@@ -188,7 +240,7 @@ def test_json_sent_under_the_form_content_type_is_read_as_json(api_client, webho
     assert (lead.name, lead.extra_data) == ("Ana+Silva", {"tags": ["a", "b"]})
 
 
-def test_multipart_stores_file_names_not_files(api_client, webhook_url):
+def test_multipart_stores_file_names_sizes_and_types_not_files(api_client, webhook_url):
     upload = SimpleUploadedFile("cv.pdf", b"%PDF-1.4 not stored", content_type="application/pdf")
 
     response = api_client.post(
@@ -197,7 +249,11 @@ def test_multipart_stores_file_names_not_files(api_client, webhook_url):
 
     assert response.status_code == 201
     lead = Lead.objects.get()
-    assert (lead.name, lead.extra_data) == ("Ana", {"resume": "cv.pdf", "note": "hi"})
+    # SPEC A.2 (round 2): their names, sizes and types go to extra_data.
+    assert (lead.name, lead.extra_data) == (
+        "Ana",
+        {"resume": {"name": "cv.pdf", "size": 19, "content_type": "application/pdf"}, "note": "hi"},
+    )
 
 
 def test_repeated_form_keys_become_a_list(api_client, webhook_url):

@@ -1,6 +1,10 @@
 """Each builder module unwraps its builder's real payload (`fixtures/form-builders`), and
-`unwrap` tells that payload apart from every other sample by its shape."""
+`unwrap` tells that payload apart from every other sample by its shape.
 
+A sample names the builder module that unwraps it (`"builder"`); a new builder's samples are
+checked here without a line of this file changing."""
+
+import importlib
 import pkgutil
 from decimal import Decimal
 
@@ -114,8 +118,12 @@ WRAPPED = {
         ),
     ),
 }
+# Sample → the builder module that unwraps it, as the sample says.
+BUILT = {
+    name: sample["builder"] for name in SAMPLE_NAMES if "builder" in (sample := load_sample(name))
+}
 # Builders whose fields arrive flat: `unwrap` hands them on as they are.
-FLAT = [name for name in SAMPLE_NAMES if name not in WRAPPED]
+FLAT = [name for name in SAMPLE_NAMES if name not in BUILT]
 
 
 def _body(name: str) -> dict:
@@ -135,6 +143,15 @@ def test_unwrap_sends_each_builders_payload_to_its_builder(name):
     assert unwrap(_body(name)) == WRAPPED[name][2]
 
 
+@pytest.mark.parametrize("name", BUILT)
+def test_unwrap_sends_each_sample_to_the_builder_it_names(name):
+    module = importlib.import_module(f"leads.webhook.builders.{BUILT[name]}")
+    body = _body(name)
+    unwrapped = unwrap(body)
+    assert unwrapped == getattr(module, f"unwrap_{BUILT[name]}")(body)
+    assert unwrapped != Unwrapped(body)
+
+
 @pytest.mark.parametrize("name", FLAT)
 def test_unwrap_hands_flat_payloads_on_unchanged(name):
     body = _body(name)
@@ -143,14 +160,27 @@ def test_unwrap_hands_flat_payloads_on_unchanged(name):
 
 def test_every_builder_module_has_a_sample_here():
     modules = {info.name for info in pkgutil.iter_modules(builders.__path__)}
-    assert modules == {module for module, _, _ in WRAPPED.values()}
+    assert modules == set(BUILT.values())
+    assert {name: BUILT[name] for name in WRAPPED} == {
+        name: module for name, (module, _, _) in WRAPPED.items()
+    }
     assert sorted(FLAT) == [
+        "contact-form-7-special-tags.json",
         "contact-form-7.json",
         "elementor-simple.json",
+        "formspree.json",
         "framer.json",
         "gravity-forms.json",
+        "html-form-text-plain.json",
+        "html-form-with-attachment.json",
         "html-form.json",
+        "labels-de.json",
+        "labels-es.json",
+        "labels-fr.json",
+        "labels-it.json",
+        "labels-pt.json",
         "wpforms.json",
+        "zapier-wrapped-array.json",
     ]
 
 

@@ -10,6 +10,7 @@ from leads.tests.conftest import (
     assert_lead_matches,
     load_sample,
     sample_fields,
+    sample_files,
 )
 from leads.webhook import (
     EmptySubmission,
@@ -19,18 +20,32 @@ from leads.webhook import (
     parse_money,
     redirect_target,
 )
+from leads.webhook.helpers import role_of
+from leads.webhook.vocabulary import ALIASES, EXTRA_ROLES, VOCABULARY
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
+# The samples of ../shared/fixtures/form-builders/, each here under its own name.
+SHARED_SAMPLES = [
+    "contact-form-7.json", "elementor-advanced.json", "elementor-simple.json",
+    "fluent-forms.json", "framer.json", "gravity-forms.json", "html-form.json", "jotform.json",
+    "tally.json", "typeform.json", "webflow.json", "wpforms.json",
+]  # fmt: skip
+
+
 def test_every_sample_is_covered():
-    assert len(SAMPLE_NAMES) == 12
+    assert set(SHARED_SAMPLES) <= set(SAMPLE_NAMES)
+    # Issue 17's samples: each names the failure it shows, and cites its source.
+    added = [load_sample(name) for name in SAMPLE_NAMES if name not in SHARED_SAMPLES]
+    assert len(added) == 16
+    assert all(sample["issue"].startswith("17.") and sample["source"] for sample in added)
 
 
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
 def test_each_builder_sample_yields_the_lead_its_expect_describes(name):
     sample = load_sample(name)
-    submission = normalise(sample_fields(sample), sample["headers"])
+    submission = normalise(sample_fields(sample), sample["headers"], sample_files(sample))
     assert_lead_matches(dataclasses.asdict(submission), sample["expect"])
     if "location" in sample["expect"]:
         assert submission.redirect_to == sample["expect"]["location"]
@@ -266,10 +281,19 @@ def test_page_url_comes_from_the_body_before_the_referer():
     assert normalise({"name": "A"}, {}).page_url is None
 
 
-def test_control_fields_are_not_stored():
-    fields = {"name": "A", "_subject": "New lead", "_next": "https://x.example/", "_gotcha": ""}
+def test_only_the_four_control_fields_are_not_stored():
+    fields = {
+        "name": "A",
+        "_subject": "New lead",
+        "_next": "https://x.example/",
+        "_redirect": "https://x.example/",
+        "_gotcha": "",
+        "_honeypot": "",
+        "_cc": "boss@example.com",
+    }
     submission = normalise(fields, {})
-    assert submission.extra_data is None
+    # SPEC A.2 round 2: every other field, `_` or not, is kept.
+    assert submission.extra_data == {"_subject": "New lead", "_cc": "boss@example.com"}
     assert submission.is_spam is False
 
 
@@ -479,4 +503,152 @@ def test_colliding_and_builder_shaped_fields_are_all_kept(fields, extra_data):
 
 def test_a_top_level_field_beside_elementors_fields_is_kept():
     submission = normalise({"name": "Top", "fields[name][value]": "Ana"}, {})
-    assert submission.name == "Ana, Top"  # one field posted twice: both values, as repeated keys
+    # One field posted twice: the first answer is the name, both are kept, in order.
+    assert submission.name == "Ana"
+    assert submission.extra_data == {"name": ["Ana", "Top"]}
+
+
+# --- issue 17: every answer kept, files described, the six languages ------------------------
+
+
+def test_a_field_sent_twice_gives_its_first_answer_and_keeps_both():
+    submission = normalise({"email": ["", "a@example.com", "b@example.com"], "x": "1"}, {})
+    assert submission.email == "a@example.com"
+    assert submission.extra_data == {"email": ["", "a@example.com", "b@example.com"], "x": "1"}
+
+
+def test_the_same_answer_to_two_questions_is_kept_twice():
+    body = {
+        "eventId": "e-1",
+        "data": {
+            "fields": [
+                {"key": "a", "label": "Why?", "type": "INPUT_TEXT", "value": "Price"},
+                {"key": "b", "label": "Why?", "type": "INPUT_TEXT", "value": "Price"},
+            ]
+        },
+    }
+    assert normalise(body, {}).extra_data == {"Why?": ["Price", "Price"]}
+
+
+def test_files_are_described_beside_the_fields_never_read_as_one():
+    cv = {"name": "cv.pdf", "size": 10, "content_type": "application/pdf"}
+    photo = {"name": "me@example.com", "size": 3, "content_type": "image/png"}
+    submission = normalise({"name": "Ana"}, {}, {"email": photo, "cv": [cv, cv]})
+    # A file named like an address, under a field named `email`, is not the lead's email.
+    assert (submission.name, submission.email) == ("Ana", "")
+    assert submission.extra_data == {"email": photo, "cv": [cv, cv]}
+
+
+def test_a_body_of_files_alone_is_a_submission():
+    cv = {"name": "cv.pdf", "size": 10, "content_type": "application/pdf"}
+    assert normalise({"_gotcha": ""}, {}, {"cv": cv}).extra_data == {"cv": cv}
+
+
+def test_formspree_replyto_is_the_email_and_subject_is_kept():
+    submission = normalise({"_replyto": "ana@example.com", "_subject": "Hi", "_next": "/x"}, {})
+    assert (submission.email, submission.extra_data) == ("ana@example.com", {"_subject": "Hi"})
+
+
+def test_contact_form_7_url_is_the_page_and_site_addresses_are_never_the_email():
+    fields = {"_url": "https://site.example/contact", "_site_admin_email": "owner@site.example"}
+    submission = normalise({"your-name": "Ana", **fields}, {"Referer": "https://other.example"})
+    assert (submission.page_url, submission.email) == ("https://site.example/contact", "")
+    assert submission.extra_data == {"_site_admin_email": "owner@site.example"}
+
+
+def test_a_plain_url_field_is_not_the_page():
+    # `_url` is Contact Form 7's page; a form's own `url` is the visitor's website.
+    submission = normalise({"name": "Ana", "url": "https://ana.example"}, {})
+    assert (submission.page_url, submission.extra_data) == (None, {"url": "https://ana.example"})
+
+
+@pytest.mark.parametrize(
+    ("fields", "name", "email", "phone"),
+    [
+        (
+            {"Nome": "Ana", "Sobrenome": "Silva", "E-mail": "a@x.br", "Telefone": "1"},
+            "Ana Silva", "a@x.br", "1",
+        ),
+        (
+            {"Nombre": "Lucía", "Apellidos": "García", "Correo": "l@x.es", "Teléfono": "2"},
+            "Lucía García", "l@x.es", "2",
+        ),
+        (
+            {"Prénom": "Chloé", "Nom": "Martin", "Courriel": "c@x.fr", "Téléphone": "3"},
+            "Chloé Martin", "c@x.fr", "3",
+        ),
+        (
+            {"Vorname": "Jürgen", "Nachname": "Müller", "E-Mail-Adresse": "j@x.de", "Handy": "4"},
+            "Jürgen Müller", "j@x.de", "4",
+        ),
+        (
+            {"Nome": "Giulia", "Cognome": "Rossi", "Posta elettronica": "g@x.it", "Cellulare": "5"},
+            "Giulia Rossi", "g@x.it", "5",
+        ),
+        # alone, a word that is a first name in one form and the whole name in another
+        ({"Nombre": "Lucía García"}, "Lucía García", "", ""),
+        ({"Nom": "Chloé Martin"}, "Chloé Martin", "", ""),
+        ({"Nome completo": "Ana Silva"}, "Ana Silva", "", ""),
+    ],
+)  # fmt: skip
+def test_labels_in_six_languages_fill_the_lead(fields, name, email, phone):
+    submission = normalise(fields, {})
+    assert (submission.name, submission.email, submission.phone) == (name, email, phone)
+
+
+@pytest.mark.parametrize(
+    ("key", "role"),
+    [
+        ("Empresa", "company"), ("Société", "company"), ("Firma", "company"),
+        ("Azienda", "company"), ("Company name", "company"),
+        ("Mensagem", "message"), ("Mensaje", "message"), ("Votre message", "message"),
+        ("Nachricht", "message"), ("Messaggio", "message"), ("Your message", "message"),
+        ("Teléfono", "phone"), ("Reply-To", "email"), ("Straße", None),
+    ],
+)  # fmt: skip
+def test_role_of_names_company_and_message_too(key, role):
+    assert role_of(key) == role
+
+
+def test_company_and_message_stay_under_their_posted_keys():
+    submission = normalise({"name": "A", "Empresa": "Acme", "Mensagem": "Olá"}, {})
+    assert submission.extra_data == {"Empresa": "Acme", "Mensagem": "Olá"}
+
+
+def test_the_vocabulary_is_one_table_of_canonical_spellings_each_with_one_role():
+    spellings = [spelling for group in VOCABULARY.values() for spelling in group]
+    assert [spelling for spelling in spellings if canonical(spelling) != spelling] == []
+    assert len(spellings) == len(set(spellings))
+    assert set(ALIASES) | {s for role in EXTRA_ROLES for s in VOCABULARY[role]} == set(spellings)
+
+
+def test_typeform_variables_are_the_forms_not_the_persons():
+    body = {
+        "event_id": "e",
+        "form_response": {
+            "answers": [
+                {"type": "email", "email": "a@x.com", "field": {"id": "1", "ref": "email"}}
+            ],
+            "variables": [
+                {"key": "name", "type": "text", "text": "typeform"},
+                {"key": "price", "type": "number", "number": 10},
+            ],
+            "calculated": {"score": 3},
+        },
+    }
+    submission = normalise(body, {})
+    assert (submission.name, submission.email) == ("", "a@x.com")
+    assert submission.extra_data == {"variables": {"name": "typeform", "price": 10}, "score": 3}
+
+
+def test_jotform_upload_names_stand_in_when_its_urls_are_missing():
+    raw = '{"q3_email": "a@x.com", "temp_upload": {"q4_cv": ["cv.pdf#jotformfs-1"]}}'
+    submission = normalise({"submissionID": "1", "rawRequest": raw}, {})
+    assert (submission.email, submission.extra_data) == ("a@x.com", {"cv": ["cv.pdf#jotformfs-1"]})
+
+
+def test_webflow_v1_needs_its_whole_shape():
+    # A form that happens to post `data` and `_id` among other fields is not Webflow's.
+    submission = normalise({"name": "Ana", "data": {"x": "1"}, "_id": "9", "plan": "pro"}, {})
+    assert submission.name == "Ana"
+    assert submission.submission_id is None

@@ -4,20 +4,30 @@ A form delivers a mapping of field names to strings (repeated keys: lists of str
 the names — empty, unicode, control characters, NULs, builders' spellings of the known fields,
 PHP-style brackets — `normalise` returns a well-typed `WebhookSubmission` and keeps every
 field somewhere: in a lead column, in `utm`, or in `extra_data`. The only exception it raises
-is `EmptySubmission`, for a body with no field but control fields (`_…`).
+is `EmptySubmission`, for a body with no field but control fields (`_next`, `_redirect`,
+`_gotcha`, `_honeypot`).
 """
 
 import dataclasses
+import fnmatch
 import json
 import re
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hushmetrics.text import strip_nul
 from leads.models import Lead
+from leads.tests.conftest import (
+    SAMPLE_NAMES,
+    load_sample,
+    post_sample,
+    sample_fields,
+    sample_files,
+)
 from leads.webhook import (
     ALIASES,
     MAX_EMAIL,
@@ -34,6 +44,7 @@ from leads.webhook import (
     normalise,
     parse_money,
 )
+from leads.webhook.vocabulary import CF7_SPECIAL_TAGS
 
 # Spellings the builders send for the known fields, and names the normaliser treats specially.
 SPECIAL_NAMES = [
@@ -45,6 +56,8 @@ SPECIAL_NAMES = [
     "utm_campaign", "utm_x", "extra_data", "Extra Data", "names", "fields", "meta", "form",
     "formID", "submissionID", "rawRequest", "pretty", "_gotcha", "_honeypot", "_next",
     "_redirect", "_subject", "__submission", "", " ", "\x00", "na\x00me", "e\x00mail",
+    "_replyto", "_url", "_site_admin_email", "_remote_ip", "_id", "Nome", "Teléfono",
+    "Prénom", "Nom", "E-Mail-Adresse", "Nachname", "Empresa", "Messaggio",
 ]  # fmt: skip
 ROOTS = ["fields", "meta", "form", "names", "name", "utm", "extra_data", "tags", "payload",
          "data", "form_response", "__submission", "x"]  # fmt: skip
@@ -87,7 +100,8 @@ headers = st.dictionaries(
 
 
 def _is_control(key: str) -> bool:
-    return key.replace("\x00", "").startswith("_")
+    """SPEC A.2: exactly `_next`, `_redirect`, `_gotcha` and `_honeypot` (any letter case)."""
+    return key.replace("\x00", "").lower() in {"_next", "_redirect", "_gotcha", "_honeypot"}
 
 
 def _is_text_tree(value: Any) -> bool:
@@ -102,9 +116,12 @@ def _is_text_tree(value: Any) -> bool:
 
 
 def _leaves(value: Any) -> list[str]:
-    """Every string inside a JSON-like value, stripped (the normaliser strips what it maps)."""
+    """Every string (and number, as text) inside a JSON-like value, stripped (the normaliser
+    strips what it maps)."""
     if isinstance(value, str):
         return [value.strip()]
+    if isinstance(value, bool | int | float):
+        return [as_text(value)]
     if isinstance(value, dict):
         return [leaf for item in value.values() for leaf in _leaves(item)]
     if isinstance(value, list):
@@ -151,8 +168,11 @@ def _is_bookkeeping(key: str, fields: dict[str, Any]) -> bool:
     clean as a flat form's): Jotform's `submissionID` (the retry key) and, once the answers
     in `rawRequest` are read, `rawRequest` and `pretty` (a copy of them); Elementor's metadata
     beside each field's value (id, type, title, required, raw_value); Webflow's beside its
-    `payload[data]`."""
+    `payload[data]`; Fluent Forms' `__submission` row (its form id and page are read, the
+    rest — row id, IP, timestamps, a copy of the answers — is Fluent's)."""
     body = expand_brackets(fields)
+    if isinstance(body.get("__submission"), dict) and key.startswith("__submission["):
+        return True
     if isinstance(body.get("rawRequest"), str) and (
         key == "submissionID" or (key in ("rawRequest", "pretty") and _jotform_answers_read(body))
     ):
@@ -215,12 +235,15 @@ def _assert_types(submission: WebhookSubmission) -> None:
 @example(fields={}, request_headers={})
 @example(fields={"_gotcha": "", "_next": "https://x.example/"}, request_headers={})
 @example(fields={"\x00_next": "x"}, request_headers={})
+@example(fields={"__submission[id]": "1"}, request_headers={})
 def test_any_form_normalises_to_a_well_typed_lead_or_is_empty(fields, request_headers):
     try:
         submission = normalise(fields, request_headers)
     except EmptySubmission:
-        # Exactly when no field is left once the control fields are set aside.
-        assert all(_is_control(key) for key in fields)
+        # Only when no field is left once the control fields (and a builder's bookkeeping:
+        # a Fluent Forms `__submission` row with no fields beside it) are set aside.
+        posted = strip_nul(fields)
+        assert all(_is_control(key) or _is_bookkeeping(key, posted) for key in posted)
         return
     assert not all(_is_control(key) for key in fields)
     _assert_types(submission)
@@ -264,6 +287,7 @@ plain_names = st.text(min_size=1, max_size=12).filter(
         and canonical(name) not in {"utm", "extra_data", "rawrequest"}
         and canonical(name) not in ALIASES
         and canonical(name) not in PROTECTED
+        and name.lower() not in CF7_SPECIAL_TAGS
     )
 )
 
@@ -278,3 +302,112 @@ def test_fields_with_no_known_meaning_are_kept_verbatim(fields):
         extra[key] = posted[key]
     assert extra == posted
     assert dataclasses.replace(submission, extra_data=None, email="") == WebhookSubmission()
+
+
+# --- every builder's sample: each answer it sends is in the lead ---------------------------
+#
+# A sample's body, as a tree (form keys nested as `normalise` nests them; a string holding a
+# JSON object, Jotform's rawRequest, as the object it holds): every leaf not under one of the
+# sample's `bookkeeping` paths (what its builder's unwrapping reads rather than stores) is an
+# answer, and each answer, whole or as a delimited piece of a column (a name's parts), is
+# somewhere in the stored lead. The property runs it on each sample with its answers replaced
+# by any text or number; the API test on each sample as sent, through the real endpoint.
+
+ANSWER_TEXTS = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=20,
+)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _sample_body(sample: dict[str, Any]) -> dict[str, Any]:
+    return expand_brackets(sample_fields(sample))
+
+
+def _with_answers(value: Any, answer: Any, path: tuple[str, ...] = ()) -> Any:
+    """`value` with each leaf replaced by `answer(path, leaf)`."""
+    if isinstance(value, dict):
+        return {key: _with_answers(item, answer, (*path, str(key))) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_answers(item, answer, (*path, str(i))) for i, item in enumerate(value)]
+    if isinstance(value, str) and (parsed := _json_object(value)) is not None:
+        return json.dumps(_with_answers(parsed, answer, path))
+    return answer(path, value)
+
+
+def _answers(sample: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """Every answer `body` sends (see above), as stored text."""
+    found: list[str] = []
+
+    def collect(path: tuple[str, ...], leaf: Any) -> Any:
+        if _is_answer(sample, path) and leaf is not None:
+            found.append(as_text(leaf))
+        return leaf
+
+    _with_answers(body, collect)
+    return [text for text in found if text]
+
+
+def _is_answer(sample: dict[str, Any], path: tuple[str, ...]) -> bool:
+    joined = "/".join(path)
+    return not _is_control(path[0]) and not any(
+        fnmatch.fnmatchcase(joined, pattern) for pattern in sample.get("bookkeeping", [])
+    )
+
+
+def _unaccounted(answers: list[str], submission: WebhookSubmission) -> list[str]:
+    outputs = _output_texts(submission)
+    return [text for text in answers if not _accounted(text, submission, outputs)]
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_each_sample_has_answers_to_keep(name):
+    sample = load_sample(name)
+    assert _answers(sample, _sample_body(sample)), "a sample whose every leaf is bookkeeping"
+
+
+@given(name=st.sampled_from(SAMPLE_NAMES), data=st.data())
+def test_every_answer_a_builder_sends_is_in_the_lead(name, data):
+    sample = load_sample(name)
+
+    def any_answer(path: tuple[str, ...], leaf: Any) -> Any:
+        if not _is_answer(sample, path) or data.draw(st.booleans(), label="as sent"):
+            return leaf
+        return data.draw(ANSWER_TEXTS | st.integers(-(10**6), 10**9), label="/".join(path))
+
+    body = _with_answers(_sample_body(sample), any_answer)
+    submission = normalise(body, sample["headers"], sample_files(sample))
+    assert _unaccounted(_answers(sample, body), submission) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_every_answer_of_a_sample_sent_over_http_is_in_the_stored_lead(
+    api_client, webhook_url, name
+):
+    sample = load_sample(name)
+
+    post_sample(api_client, webhook_url, sample)
+
+    lead = Lead.objects.get()
+    stored = WebhookSubmission(
+        name=lead.name,
+        email=lead.email,
+        phone=lead.phone,
+        source=lead.source,
+        value=lead.value,
+        page_url=lead.page_url,
+        utm=lead.utm,
+        extra_data=lead.extra_data,
+        submission_id=lead.submission_id,
+    )
+    answers = _answers(sample, _sample_body(sample))
+    assert answers
+    assert _unaccounted(answers, stored) == []

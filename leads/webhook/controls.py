@@ -1,5 +1,5 @@
-"""The control fields (`_…`) and headers a delivery carries: honeypots, the `_next` /
-`_redirect` target, and the retry key that makes a redelivery a duplicate."""
+"""The control fields and headers a delivery carries: honeypots, the `_next` / `_redirect`
+target, and the retry key that makes a redelivery a duplicate."""
 
 import hashlib
 import json
@@ -11,13 +11,17 @@ from leads.webhook.helpers import as_text
 
 HONEYPOTS = ("_gotcha", "_honeypot")
 REDIRECTS = ("_next", "_redirect")
+# Exactly these four steer a delivery (SPEC A.2); any other field, `_` or not, is data:
+# Formspree's `_replyto` is the sender's address, Contact Form 7's `_url` the page.
+CONTROLS = frozenset(HONEYPOTS + REDIRECTS)
 # Longer ids are stored as a hash, so that `<kind>:<id>` fits Lead.submission_id.
 MAX_RAW_SUBMISSION_ID = 200
 
 
 def is_control(key: str) -> bool:
-    """A control field steers the delivery; it is never stored."""
-    return key.startswith("_")
+    """A control field (`_next`, `_redirect`, `_gotcha`, `_honeypot`, any letter case)
+    steers the delivery; it is never stored."""
+    return key.lower() in CONTROLS
 
 
 def honeypot_filled(controls: Mapping[str, Any]) -> bool:
@@ -92,10 +96,12 @@ def submission_id_from(headers: Mapping[str, str], unwrapped_id: str | None) -> 
     )
 
 
-def body_fingerprint(fields: Mapping[str, Any]) -> str:
-    """A SHA-256 of the delivery's fields as received (key order aside): a retry of the same
-    body has the same one, so a seen submission id with another body is told apart."""
+def body_fingerprint(fields: Mapping[str, Any], files: Mapping[str, Any] | None = None) -> str:
+    """A SHA-256 of the delivery's fields and files' descriptions as received (key order
+    aside): a retry of the same body has the same one, so a seen submission id with another
+    body is told apart."""
+    body = [fields, files or {}]
     canonical_json = json.dumps(
-        fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+        body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
     return hashlib.sha256(canonical_json.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,12 +1,13 @@
 """Small pure helpers on posted values: key spelling, text, money and PHP-style bracket keys."""
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hushmetrics.parsers import MAX_JSON_DEPTH
-from leads.webhook.vocabulary import CENT, MAX_VALUE
+from leads.webhook.vocabulary import CENT, MAX_VALUE, ROLES
 
 NON_WORD = re.compile(r"[\W_]+")
 BRACKET_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])+)$")
@@ -17,8 +18,17 @@ CURRENCY_AFTER_REVERSED = re.compile(r"[A-Z]{0,3}[^\w.,]*")
 
 
 def canonical(key: str) -> str:
-    """Case-insensitive, punctuation-blind spelling: `E-mail`, `e mail`, `E_MAIL` → `e_mail`."""
-    return NON_WORD.sub("_", key.casefold()).strip("_")
+    """Case-, accent- and punctuation-blind spelling: `E-mail`, `e mail`, `E_MAIL` → `e_mail`;
+    `Teléfono` → `telefono`; `Straße` → `strasse`."""
+    decomposed = unicodedata.normalize("NFKD", key.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return NON_WORD.sub("_", bare).strip("_")
+
+
+def role_of(key: str) -> str | None:
+    """What a field is, by its name: a lead field (`email`, `first_name`…), `company` or
+    `message` (kept in extra_data under their own key), or None."""
+    return ROLES.get(canonical(key))
 
 
 def as_text(value: Any) -> str:

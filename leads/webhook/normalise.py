@@ -1,15 +1,16 @@
 """`normalise`: one webhook delivery's raw fields and headers → the lead to store.
 
 Pure functions, no database, no request object: tested with the form builders' real payloads.
-Input: the submitted fields (a dict; repeated form keys already a list, uploaded files as
-their names) and the request headers. Output: a `WebhookSubmission`. The pipeline, in this
-order, each step a function below:
+Input: the submitted fields (a dict; repeated form keys already a list), the request headers
+and the uploaded files' descriptions (name, size, content type: the files themselves are never
+kept). Output: a `WebhookSubmission`. The pipeline, in this order, each step a function below:
 
 clean (NULs, lone surrogates) → nest (PHP-style bracket keys) → unwrap (the builders that wrap
 their fields, see `builders`) → spread a name given as parts → map the fields (control fields,
-`utm_*`, the known lead fields, everything else to extra_data) → name, email and phone cut to
+`utm_*`, the known lead fields — a field sent more than once gives its first answer and
+keeps them all in extra_data —, everything else to extra_data) → name, email and phone cut to
 their columns → email fallback (the one address among the other fields) → source and value →
-page URL → spam, retry key and redirect (`controls`).
+page URL → the files' descriptions → spam, retry key and redirect (`controls`).
 """
 
 from collections.abc import Callable, Mapping
@@ -34,6 +35,7 @@ from leads.webhook.controls import (
 from leads.webhook.helpers import as_text, canonical, expand_brackets, parse_money
 from leads.webhook.vocabulary import (
     ALIASES,
+    CF7_SPECIAL_TAGS,
     MAX_EMAIL,
     MAX_NAME,
     MAX_PAGE_URL,
@@ -78,13 +80,25 @@ class _Mapped:
     found: dict[str, tuple[str, Any]] = field(default_factory=dict)  # field → (key, raw value)
     utm: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Keys whose every answer is already in extra (a field sent more than once).
+    listed: set[str] = field(default_factory=set)
+
+    def keep_raw(self, key: str, raw: Any) -> None:
+        """Keep a lead field's raw value in extra_data, unless all its answers already are."""
+        if key not in self.listed:
+            keep(self.extra, key, raw)
 
 
-def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookSubmission:
-    """One delivery's raw fields and headers → the lead to store. Raises EmptySubmission."""
+def normalise(
+    fields: Mapping[str, Any],
+    headers: Mapping[str, str],
+    files: Mapping[str, Any] | None = None,
+) -> WebhookSubmission:
+    """One delivery's raw fields, headers and uploaded files' descriptions → the lead to
+    store. Raises EmptySubmission."""
     unwrapped = unwrap(expand_brackets(strip_nul(dict(fields), replace_surrogates=True)))
     flat = _spread_name_parts(unwrapped.fields)
-    if all(is_control(key) for key in flat):
+    if all(is_control(key) for key in flat) and not files:
         raise EmptySubmission
     mapped = _map_fields(flat, unwrapped.typed)
     # In this order: each step may keep a raw value in extra_data, and the email fallback
@@ -95,6 +109,9 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
     source = _parsed(mapped, "source", _lead_source, Lead.Source.OTHER.value)
     value = _parsed(mapped, "value", parse_money, ZERO)
     page_url = _page_url(mapped, unwrapped.page_url, headers)
+    # Beside the fields, never read as one: a file named `email` is not an address.
+    for key, described in strip_nul(dict(files or {}), replace_surrogates=True).items():
+        keep(mapped.extra, key, described)
     submission_id = submission_id_from(headers, unwrapped.submission_id)
     return WebhookSubmission(
         name=name,
@@ -107,7 +124,7 @@ def normalise(fields: Mapping[str, Any], headers: Mapping[str, str]) -> WebhookS
         extra_data=mapped.extra or None,
         is_spam=honeypot_filled(mapped.controls),
         submission_id=submission_id,
-        fingerprint=body_fingerprint(fields) if submission_id else None,
+        fingerprint=body_fingerprint(fields, files) if submission_id else None,
         redirect_to=redirect_target(mapped.controls, headers),
     )
 
@@ -142,7 +159,10 @@ def _map_fields(flat: dict[str, Any], typed: dict[str, str]) -> _Mapped:
             fields.controls[key.lower()] = value
             continue
         name = canonical(key)
-        role = ALIASES.get(name) or typed.get(key)
+        if key.lower() in CF7_SPECIAL_TAGS:
+            role = CF7_SPECIAL_TAGS[key.lower()]
+        else:
+            role = ALIASES.get(name) or typed.get(key)
         if name in PROTECTED:
             keep(fields.extra, key, value)
         elif name == "utm" and isinstance(value, dict):
@@ -155,18 +175,32 @@ def _map_fields(flat: dict[str, Any], typed: dict[str, str]) -> _Mapped:
                 keep(fields.extra, key, value)
         elif role in NAME_PARTS:
             keep(fields.extra, key, value)  # parts are kept; the name is composed of them
-            if role not in fields.found and as_text(value):
-                fields.found[role] = (key, value)
+            first = _first_answer(value)
+            if role not in fields.found and first is not None:
+                fields.found[role] = (key, first)
         elif role:
-            if not as_text(value):
+            first = _first_answer(value)
+            if first is None:
                 continue  # an empty known field: nothing to keep
             if role in fields.found:
                 keep(fields.extra, key, value)  # a second spelling of a field already filled
             else:
-                fields.found[role] = (key, value)
+                fields.found[role] = (key, first)
+                if isinstance(value, list):  # sent more than once: every answer is kept
+                    keep(fields.extra, key, value)
+                    fields.listed.add(key)
         else:
             keep(fields.extra, key, value)
     return fields
+
+
+def _first_answer(value: Any) -> Any:
+    """The first non-empty answer of a field sent more than once (a list), else the value;
+    None when there is none."""
+    for item in value if isinstance(value, list) else [value]:
+        if as_text(item):
+            return item
+    return None
 
 
 def _add_utm(fields: _Mapped, name: str, text: str) -> bool:
@@ -198,7 +232,7 @@ def _column_text(fields: _Mapped, role: str, limit: int) -> str:
     key, raw = fields.found[role]
     text = as_text(raw)
     if len(text) > limit or isinstance(raw, dict):
-        keep(fields.extra, key, raw)  # kept whole; the column gets what fits
+        fields.keep_raw(key, raw)  # kept whole; the column gets what fits
         return text[:limit]
     return text
 
@@ -214,9 +248,13 @@ def _name(fields: _Mapped) -> str:
 
 
 def _email_from_values(extra: dict[str, Any]) -> str:
-    """The one extra field whose value is a valid address (moved out of extra), else ""."""
+    """The one extra field whose value is a valid address (moved out of extra), else "".
+    A `_…` field is a form's setting, not the visitor's (Formspree's `_cc`, Contact Form 7's
+    `_site_admin_email`): kept, never taken for the lead's address."""
     candidates = []
     for key, value in extra.items():
+        if key.startswith("_"):
+            continue
         if isinstance(value, str) and "@" in value and len(value.strip()) <= MAX_EMAIL:
             try:
                 validate_email(value.strip())
@@ -241,7 +279,7 @@ def _parsed(fields: _Mapped, role: str, parse: Callable[[Any], T | None], defaul
     key, raw = fields.found[role]
     parsed = parse(raw)
     if parsed is None:
-        keep(fields.extra, key, raw)
+        fields.keep_raw(key, raw)
         return default
     return parsed
 
@@ -253,6 +291,6 @@ def _page_url(fields: _Mapped, builder_url: str | None, headers: Mapping[str, st
     page_url = page_url or builder_url or header(headers, "referer")
     if len(page_url) > MAX_PAGE_URL:
         # Kept whole: the posted value itself when the body gave it, else the header's.
-        keep(fields.extra, *fields.found.get("page_url", ("page_url", page_url)))
+        fields.keep_raw(*fields.found.get("page_url", ("page_url", page_url)))
         return ""
     return page_url

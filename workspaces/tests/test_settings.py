@@ -70,6 +70,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     settings_src = (PROJECT / "hushmetrics" / "settings.py").read_text()
     (tmp_path / "hushmetrics" / "__init__.py").write_text("")
     (tmp_path / "hushmetrics" / "settings.py").write_text(settings_src)
+    # The request-size defaults the settings share with deploy/serve.py.
+    limits_src = (PROJECT / "hushmetrics" / "limits.py").read_text()
+    (tmp_path / "hushmetrics" / "limits.py").write_text(limits_src)
     clean = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", "import hushmetrics.settings"],

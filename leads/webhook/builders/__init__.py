@@ -1,8 +1,13 @@
 """The form builders that wrap their fields, one module each, and `unwrap`, which tells them
 apart by the body's shape.
 
-A new builder: its module with an `unwrap_<builder>`, a shape check in `unwrap` below (before
-the shapes it could be mistaken for), and its sample in `leads/tests/test_webhook_builders.py`.
+A new builder: its module `<builder>.py` with an `unwrap_<builder>`, a shape check in `unwrap`
+below (before the shapes it could be mistaken for), and its samples in
+`leads/tests/fixtures/form-builders/`, each naming it (`"builder": "<builder>"`) and listing the
+`bookkeeping` paths it reads rather than stores: the tests pick them up from there.
+
+Every unwrapper puts a field under a name with `hushmetrics.text.keep`, never `fields[k] = v`:
+a name used twice (two questions titled alike) keeps both answers, in order, as a list.
 """
 
 from dataclasses import dataclass, field
@@ -22,10 +27,12 @@ class Unwrapped:
 # After `Unwrapped`, which each builder module imports from here.
 from leads.webhook.builders.elementor import unwrap_elementor  # noqa: E402
 from leads.webhook.builders.fluent_forms import unwrap_fluent_forms  # noqa: E402
+from leads.webhook.builders.hubspot import unwrap_hubspot  # noqa: E402
 from leads.webhook.builders.jotform import unwrap_jotform  # noqa: E402
 from leads.webhook.builders.tally import unwrap_tally  # noqa: E402
 from leads.webhook.builders.typeform import unwrap_typeform  # noqa: E402
 from leads.webhook.builders.webflow import unwrap_webflow  # noqa: E402
+from leads.webhook.builders.webflow_v1 import WEBFLOW_V1_KEYS, unwrap_webflow_v1  # noqa: E402
 
 
 def _is_dict(value: Any) -> TypeGuard[dict[str, Any]]:
@@ -47,9 +54,17 @@ def unwrap(body: dict[str, Any]) -> Unwrapped:
     payload = body.get("payload")
     if _is_dict(payload) and _is_dict(payload.get("data")):
         return unwrap_webflow(body)
+    if _is_dict(data) and "_id" in body and set(body) <= WEBFLOW_V1_KEYS:
+        return unwrap_webflow_v1(body)
     if isinstance(body.get("rawRequest"), str):
         return unwrap_jotform(body)
     fields = body.get("fields")
+    if (
+        isinstance(fields, list)
+        and fields
+        and all(_is_dict(item) and "name" in item and "value" in item for item in fields)
+    ):
+        return unwrap_hubspot(body)
     if (
         _is_dict(fields)
         and fields

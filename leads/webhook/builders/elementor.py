@@ -17,7 +17,7 @@ def unwrap_elementor(body: dict[str, Any]) -> Unwrapped:
     for key, item in body["fields"].items():
         title = item.get("title")
         name = title if ELEMENTOR_AUTO_ID.match(str(key)) and title else str(key)
-        fields[name] = item.get("value", item.get("raw_value"))
+        keep(fields, name, item.get("value", item.get("raw_value")))
     page_url = None
     for key, item in as_dict(body.get("meta")).items():
         value = item.get("value") if isinstance(item, dict) else item

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from hushmetrics.text import keep
 from leads.webhook.builders import Unwrapped
 from leads.webhook.helpers import as_text
 
@@ -11,5 +12,5 @@ def unwrap_fluent_forms(body: dict[str, Any]) -> Unwrapped:
     submission = body["__submission"]
     fields = {key: value for key, value in body.items() if key != "__submission"}
     if submission.get("form_id") is not None:
-        fields.setdefault("form_id", submission["form_id"])
+        keep(fields, "form_id", submission["form_id"])
     return Unwrapped(fields, page_url=as_text(submission.get("source_url")) or None)

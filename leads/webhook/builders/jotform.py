@@ -1,4 +1,5 @@
-"""Jotform: the answers as JSON text in `rawRequest`, keyed `q<n>_<name>`."""
+"""Jotform: the answers as JSON text in `rawRequest`, keyed `q<n>_<name>`; a file answer under
+its bare `<name>` (its URLs), named in `temp_upload` as `q<n>_<name>`."""
 
 import json
 import re
@@ -17,16 +18,31 @@ def unwrap_jotform(body: dict[str, Any]) -> Unwrapped:
         raw = json.loads(body["rawRequest"])
     except (TypeError, ValueError, RecursionError):
         raw = None
-    # q3_name → name; the rest of rawRequest is Jotform's bookkeeping.
-    answers = {
-        match.group(1): value
-        for key, value in (raw.items() if isinstance(raw, dict) else ())
-        if (match := JOTFORM_KEY.match(str(key)))
-    }
+    answers = _answers(raw) if isinstance(raw, dict) else []
     # `pretty` repeats the answers: both it and rawRequest go once the answers are read, and
     # are kept when they cannot be, rather than lose the submission.
     consumed = ("rawRequest", "pretty", "submissionID") if answers else ("submissionID",)
     fields = {key: value for key, value in body.items() if key not in consumed}
-    for key, value in answers.items():
+    for key, value in answers:
         keep(fields, key, value)
     return Unwrapped(fields, namespaced("jotform", body.get("submissionID")))
+
+
+def _answers(raw: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(name, answer) in rawRequest's order: q3_name → name; an upload's URLs under its bare
+    name. The rest of rawRequest (slug, buildDate, temp_upload, …) is Jotform's bookkeeping."""
+    uploads = raw.get("temp_upload") if isinstance(raw.get("temp_upload"), dict) else {}
+    uploaded = {
+        match.group(1): value
+        for key, value in uploads.items()
+        if (match := JOTFORM_KEY.match(str(key)))
+    }
+    answers = []
+    for key, value in raw.items():
+        if match := JOTFORM_KEY.match(str(key)):
+            answers.append((match.group(1), value))
+        elif key in uploaded:
+            answers.append((str(key), value))
+    # An upload without its URLs under the bare name: its stored file names, rather than nothing.
+    answers += [(name, value) for name, value in uploaded.items() if name not in raw]
+    return answers

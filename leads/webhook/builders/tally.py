@@ -2,12 +2,14 @@
 
 from typing import Any
 
+from hushmetrics.text import keep
 from leads.webhook.builders import Unwrapped
 from leads.webhook.controls import namespaced
 
 
 def unwrap_tally(body: dict[str, Any]) -> Unwrapped:
-    """Each field under its label (else its key), choices as their option's text."""
+    """Each field under its label (else its key), choices as their option's text; a label
+    used twice keeps both answers, in order."""
     data = body["data"]
     fields: dict[str, Any] = {}
     typed: dict[str, str] = {}
@@ -17,15 +19,15 @@ def unwrap_tally(body: dict[str, Any]) -> Unwrapped:
         key = str(item.get("label") or item.get("key") or "")
         if not key:
             continue
-        fields[key] = _value(item)
+        keep(fields, key, _value(item))
         if item.get("type") == "INPUT_EMAIL":
             typed[key] = "email"
         elif item.get("type") == "INPUT_PHONE_NUMBER":
             typed[key] = "phone"
     if data.get("formId"):
-        fields.setdefault("form_id", data["formId"])
+        keep(fields, "form_id", data["formId"])
     if data.get("formName"):
-        fields.setdefault("form_name", data["formName"])
+        keep(fields, "form_name", data["formName"])
     return Unwrapped(fields, namespaced("tally", body.get("eventId")), typed=typed)
 
 

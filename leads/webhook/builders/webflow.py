@@ -15,7 +15,7 @@ def unwrap_webflow(body: dict[str, Any]) -> Unwrapped:
         if key not in ("triggerType", "payload"):
             keep(fields, key, value)
     if payload.get("name"):
-        fields.setdefault("form_name", payload["name"])
+        keep(fields, "form_name", payload["name"])
     if payload.get("formId"):
-        fields.setdefault("form_id", payload["formId"])
+        keep(fields, "form_id", payload["formId"])
     return Unwrapped(fields, namespaced("webflow", payload.get("id")))
