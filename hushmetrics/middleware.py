@@ -80,7 +80,10 @@ class ApiBodyLimitMiddleware:
             capped = CappedStream(request.META["wsgi.input"], limit)
             # Its length is unknown until read: one byte past the limit lets the parser read
             # far enough to find out, and CappedStream answers 413 there.
-            request._stream = LimitedStream(capped, limit + 1)  # noqa: SLF001
+            # The stubs type LimitedStream's stream as BytesIO; any object with read() and
+            # readline() serves, as wsgi.input does.
+            stream = LimitedStream(capped, limit + 1)  # type: ignore[arg-type]  # see above
+            request._stream = stream  # type: ignore[assignment]  # a stream, as Django's own
             request.META["CONTENT_LENGTH"] = str(limit + 1)
             return None
         body = request.META["wsgi.input"].read(limit + 1)

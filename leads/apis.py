@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
+from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import (
     APIException,
@@ -141,7 +142,7 @@ def _fields(request: Request) -> dict[str, Any]:
         data = data[0]
     elif isinstance(data, list) and len(data) > 1 and all(isinstance(item, dict) for item in data):
         raise ParseError(ONE_SUBMISSION_PER_ARRAY)
-    if hasattr(data, "lists"):
+    if isinstance(data, MultiValueDict):
         return form_fields(data)
     if isinstance(data, dict):
         return dict(data)

@@ -12,6 +12,7 @@ from hushmetrics.tests.gunicorn_server import PROJECT
 
 def _serve():
     spec = importlib.util.spec_from_file_location("serve", PROJECT / "deploy" / "serve.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -23,9 +24,10 @@ def _rendered_limits(tmp_path, monkeypatch, **env: str) -> tuple[int, int]:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     text = _serve().render(tmp_path, listen="127.0.0.1:1", upstream="127.0.0.1:2").read_text()
-    nginx = int(re.search(r"client_max_body_size (\d+);", text).group(1))
-    message = int(re.search(r"Request body too large \(limit (\d+) bytes\)", text).group(1))
-    return nginx, message
+    nginx = re.search(r"client_max_body_size (\d+);", text)
+    message = re.search(r"Request body too large \(limit (\d+) bytes\)", text)
+    assert nginx is not None and message is not None
+    return int(nginx.group(1)), int(message.group(1))
 
 
 def test_the_defaults_are_the_documented_ones():

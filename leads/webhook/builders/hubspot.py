@@ -15,7 +15,8 @@ def unwrap_hubspot(body: dict[str, Any]) -> Unwrapped:
     fields: dict[str, Any] = {}
     for item in body["fields"]:
         keep(fields, str(item["name"]), item.get("value"))
-    context = body.get("context") if isinstance(body.get("context"), dict) else {}
+    given = body.get("context")
+    context: dict[str, Any] = given if isinstance(given, dict) else {}
     page_url = as_text(context.get("pageUri")) or None
     for key, value in context.items():
         if key != "pageUri" or not page_url:

@@ -31,7 +31,8 @@ def unwrap_jotform(body: dict[str, Any]) -> Unwrapped:
 def _answers(raw: dict[str, Any]) -> list[tuple[str, Any]]:
     """(name, answer) in rawRequest's order: q3_name → name; an upload's URLs under its bare
     name. The rest of rawRequest (slug, buildDate, temp_upload, …) is Jotform's bookkeeping."""
-    uploads = raw.get("temp_upload") if isinstance(raw.get("temp_upload"), dict) else {}
+    temp_upload = raw.get("temp_upload")
+    uploads: dict[str, Any] = temp_upload if isinstance(temp_upload, dict) else {}
     uploaded = {
         match.group(1): value
         for key, value in uploads.items()
