@@ -1,0 +1,1 @@
+"""Mutation guards for the lead service and the webhook helpers (see TESTING.md)."""
