@@ -40,6 +40,7 @@ def _post_json(api_client, url, body, **headers):
         ("1\u00a0500", "1500.00"),  # a no-break space, as browsers' number formatting sends
         ("1'500", "1500.00"),  # Swiss grouping
         ("1,500,000", "1500000.00"),
+        ("1,50,000", "150000.00"),  # Indian grouping (lakh): every comma is a separator
         ("1.500,50", "1500.50"),
         ("1,500.50", "1500.50"),
         ("$1,500", "1500.00"),
@@ -72,7 +73,9 @@ def test_a_json_number_is_stored_as_money(api_client, webhook_url, raw, stored):
     response = _post_json(api_client, webhook_url, {"name": "Ana", "value": raw})
 
     assert response.status_code == 201
-    assert str(Lead.objects.get().value) == stored
+    lead = Lead.objects.get()
+    assert str(lead.value) == stored
+    assert (lead.extra_data or {}).get("value") is None  # zero included: it was understood
 
 
 @pytest.mark.parametrize(
@@ -82,6 +85,8 @@ def test_a_json_number_is_stored_as_money(api_client, webhook_url, raw, stored):
         "-1,500",
         "1-500",
         "1.2.3,4,5",
+        "1,000.000,50",  # a comma on both sides of the point: no reading is safe
+        "1.500,000.50",
         "12abc",
         "1e5",
         "$",
@@ -199,6 +204,10 @@ def test_a_next_on_the_posting_site_is_a_303_to_it(
             {"HTTP_ORIGIN": "https://evil.example", "HTTP_REFERER": "https://shop.example.com/"},
         ),
         ("_redirect=https%3A%2F%2Fevil.example%2Fx", {"HTTP_REFERER": "https://shop.example.com/"}),
+        # Neither side names a host: nothing to compare, so nothing is followed.
+        ("_next=https%3A%2Fthanks", {"HTTP_REFERER": "https:/contact"}),
+        ("_next=http%3A%2F%2F%5Bbad", {"HTTP_ORIGIN": "http://[bad"}),
+        ("_next=ftp%3A%2F%2Fshop.example.com%2Ff", {"HTTP_ORIGIN": "ftp://shop.example.com"}),
     ],
 )
 def test_a_next_off_the_posting_site_is_refused(api_client, webhook_url, next_field, headers):
@@ -346,6 +355,7 @@ def test_lead_update_writes_each_changed_field(workspace):
         {"id": "x"},
         {"created_at": "x"},
         {"name": "Ana B", "workspace": "other"},
+        {"workspace": "other", "submission_id": "key:forged", "name": "Ana B"},
     ],
 )
 def test_lead_update_refuses_fields_that_are_not_editable(workspace, data):

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
 from optin.models import OptIn
+from optin.services import optin_submit
 from optin.tests.conftest import SUBMIT_URL
 
 THREADS = 16
@@ -83,6 +84,23 @@ def test_a_known_email_fills_only_blank_fields_and_is_not_a_new_lead(submit, wor
         "https://a.example/apply",
     )
     assert OptIn.objects.get().is_new_lead is False
+
+
+@pytest.mark.django_db
+def test_the_service_called_with_only_the_required_fields_stores_blanks(api_key):
+    result = optin_submit(
+        api_key=api_key, email="min@example.com", first_name="Min", source="LANDING_PAGE"
+    )
+
+    opt_in = OptIn.objects.get(pk=result.opt_in.pk)
+    lead = Lead.objects.get(pk=opt_in.lead_id)
+    assert (result.is_new_lead, result.replayed) == (True, False)
+    assert (opt_in.last_name, opt_in.phone_e164, opt_in.phone_country) == ("", "", "")
+    assert (opt_in.provider_form_id, opt_in.provider_form_name) == ("", "")
+    assert opt_in.external_reference is None
+    assert (opt_in.utm_source, opt_in.referrer, opt_in.landing_page) == ("", "", "")
+    assert (lead.name, lead.phone, lead.utm, lead.page_url) == ("Min", "", None, None)
+    assert opt_in.answers.count() == 0
 
 
 def _race(key: str, body_for) -> list[tuple[int, dict, str | None]]:
