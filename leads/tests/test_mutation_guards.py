@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.services import lead_touch, lead_update
+from leads.services import lead_create, lead_touch, lead_update
 from leads.tests.conftest import load_sample, post_sample
 from leads.tests.factories import LeadFactory
 from workspaces.tests.factories import ProfileFactory, WorkspaceFactory
@@ -288,6 +288,16 @@ def test_an_idempotency_key_wins_over_the_builders_own_id(api_client, webhook_ur
 
 
 # --- lead_update / lead_touch: only the columns they mean to write --------------------------
+
+
+def test_lead_create_with_only_a_workspace_stores_blanks(workspace):
+    lead = lead_create(workspace=workspace)
+
+    row = Lead.objects.get(pk=lead.pk)
+    assert (row.name, row.email, row.phone) == ("", "", "")
+    assert (row.status, row.source, row.value) == ("contact", "other", Decimal("0"))
+    assert (row.utm, row.extra_data, row.page_url, row.submission_id) == (None, None, None, None)
+    assert row.is_spam is False
 
 
 def _staff_edit(lead: Lead, **fields) -> None:

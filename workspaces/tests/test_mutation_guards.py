@@ -1,14 +1,22 @@
-"""API keys: a use stamps the key that was used and no other (the tests `make mutation`
-found missing; see TESTING.md)."""
+"""API keys: issuing says what is wrong and stores what was asked; a use stamps the key that
+was used and no other (the tests `make mutation` found missing; see TESTING.md)."""
 
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from workspaces import services
 from workspaces.models import ApiKey
-from workspaces.services import LAST_USED_RESOLUTION, api_key_mark_used
+from workspaces.services import (
+    LAST_USED_RESOLUTION,
+    SECRET_LENGTH,
+    api_key_issue,
+    api_key_mark_used,
+    api_key_verify,
+)
 from workspaces.tests.factories import ApiKeyFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +90,72 @@ def test_a_stale_copy_does_not_move_a_fresh_stamp_back_or_forward(api_key, stale
     api_key_mark_used(api_key=api_key)
 
     assert _last_used(api_key) == [fresh]
+
+
+# --- issuing: what staff are told, and what is stored ----------------------------------------
+
+
+def _messages(error: ValidationError) -> dict[str, list[str]]:
+    return error.message_dict
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "messages"),
+    [
+        ({"name": "   "}, {"name": ["Key name must not be blank."]}),
+        ({"name": "k" * 101}, {"name": ["Key name is too long (100 characters at most)."]}),
+        (
+            {"name": "k", "expires_in_days": 0},
+            {"expires_in_days": ["Must be a positive number of days."]},
+        ),
+        (
+            {"name": "k", "expires_in_days": -3},
+            {"expires_in_days": ["Must be a positive number of days."]},
+        ),
+    ],
+)
+def test_issuing_with_bad_arguments_says_which_and_why(workspace, kwargs, messages):
+    with pytest.raises(ValidationError) as error:
+        api_key_issue(workspace=workspace, **kwargs)
+
+    assert _messages(error.value) == messages
+    assert not ApiKey.objects.exists()
+
+
+def test_an_issued_key_stores_its_trimmed_name_and_expiry(workspace):
+    longest = api_key_issue(workspace=workspace, name=" " + "k" * 100 + " ")
+    expiring = api_key_issue(workspace=workspace, name="Zapier", expires_in_days=30)
+
+    assert ApiKey.objects.get(pk=longest.api_key.pk).name == "k" * 100
+    assert ApiKey.objects.get(pk=longest.api_key.pk).expires_at is None
+    stored = ApiKey.objects.get(pk=expiring.api_key.pk)
+    assert stored.name == "Zapier"
+    assert abs(stored.expires_at - (timezone.now() + timedelta(days=30))) < timedelta(minutes=1)
+    assert api_key_verify(key=expiring.plaintext) == stored
+
+
+def _draws(monkeypatch, prefixes: list[str]) -> None:
+    """Make the key's random characters spell each of `prefixes` in turn (secret: 'x's)."""
+    characters = iter("".join(prefix + "x" * SECRET_LENGTH for prefix in prefixes))
+    monkeypatch.setattr(services.secrets, "choice", lambda _alphabet: next(characters))
+
+
+def test_a_prefix_already_taken_is_drawn_again(workspace, monkeypatch):
+    taken = api_key_issue(workspace=workspace, name="first").api_key.prefix
+    _draws(monkeypatch, [taken, "Fresh123"])
+
+    issued = api_key_issue(workspace=workspace, name="second")
+
+    assert issued.api_key.prefix == "Fresh123"
+    assert issued.plaintext == "sk_live_Fresh123" + "x" * SECRET_LENGTH
+    assert ApiKey.objects.get(pk=issued.api_key.pk).name == "second"
+
+
+def test_five_taken_prefixes_in_a_row_give_up_and_store_nothing(workspace, monkeypatch):
+    taken = api_key_issue(workspace=workspace, name="first").api_key.prefix
+    _draws(monkeypatch, [taken] * 5 + ["Fresh123"])
+
+    with pytest.raises(RuntimeError, match="^could not draw a unique API key prefix$"):
+        api_key_issue(workspace=workspace, name="second")
+
+    assert list(ApiKey.objects.values_list("name", flat=True)) == ["first"]
