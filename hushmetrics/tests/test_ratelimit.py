@@ -211,3 +211,25 @@ def test_in_redis_every_key_the_throttling_left_expires_within_its_window(
     assert all(0 < ttl <= window_ms for ttl in markers.values()), markers
     # django-ratelimit's own counters: the window plus its documented 5 s of slack.
     assert all(0 < ttl <= window_ms + 5_000 for ttl in counters.values()), counters
+
+
+# --- a cache that is down: the lead goes through, and the operator is told why --------------
+
+
+def test_a_cache_that_is_down_lets_the_lead_through_and_logs_the_error(settings, workspace, caplog):
+    from django.test import override_settings
+
+    from hushmetrics.tests.caches import unreachable_redis
+
+    with override_settings(CACHES=unreachable_redis(), RATE_LIMIT_CREATE_LEAD="1/h"):
+        client = APIClient()
+        body = {"workspace_id": str(workspace.id), "name": "Ana"}
+        statuses = [client.post("/v1/create-lead", body, format="json").status_code for _ in "ab"]
+
+    assert statuses == [201, 201]
+    assert Lead.objects.count() == 2
+    records = [r for r in caplog.records if r.name == "hushmetrics.ratelimit"]
+    assert [r.getMessage() for r in records] == [
+        "rate limit cache unavailable; letting create-lead through"
+    ] * 2
+    assert all(r.levelname == "WARNING" and r.exc_info and r.exc_info[0] for r in records)
