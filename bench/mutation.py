@@ -10,6 +10,7 @@ Phase 1 runs every mutant on SQLite + local memory (MUTATION_CHILDREN at a time,
 there, one at a time, so the PostgreSQL race tests and the Redis TTL test get their say.
 
     make mutation                                   # phase 1 only
+    MUTATION_ARGS=--survivors make mutation         # after adding tests: the survivors only
     DATABASE_URL=postgres://…/hm_x REDIS_URL=redis://…/N make mutation
     .venv/bin/python bench/mutation.py --report     # the last run's figures again
 """
@@ -140,9 +141,23 @@ def mutmut(names: list[str], children: str, env: dict[str, str]) -> int:
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
 
 
+def refresh_tests() -> None:
+    """Copy this tree's tests into mutants/ (mutmut copies a file only when it is missing)."""
+    for source in [ROOT / "conftest.py", *ROOT.glob("*/tests/**/*.py")]:
+        target = ROOT / "mutants" / source.relative_to(ROOT)
+        if target.parent.exists() or source.parent == ROOT:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="print the last run's figures")
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="skip phase 1: re-run the last run's survivors with this tree's tests",
+    )
     args = parser.parse_args()
     files = targets()
     if args.report:
@@ -152,18 +167,29 @@ def main() -> int:
     env.setdefault("HYPOTHESIS_PROFILE", "ci")  # the same examples for every mutant
     database = env.pop("DATABASE_URL", "")
     redis = env.pop("REDIS_URL", "")
-    # mutants/ holds copies of the tree made by the previous run: start from this tree.
-    shutil.rmtree(ROOT / "mutants", ignore_errors=True)
-
-    # 1. Every mutant on SQLite and local memory, two at a time (each on its own in-memory
-    #    database and cache, so the children cannot disturb each other).
-    print("== phase 1: SQLite + local-memory cache", flush=True)
-    code = mutmut(patterns(files), env.get("MUTATION_CHILDREN", "2"), env)
+    full = database.startswith("postgres") and bool(redis)
+    code = 0
+    if args.survivors:
+        if not (ROOT / "mutants").exists():
+            sys.exit("no earlier run in mutants/: run `make mutation` first")
+        refresh_tests()
+        if not full:
+            print("== survivors again: SQLite + local-memory cache", flush=True)
+            code = mutmut(survivors(files), env.get("MUTATION_CHILDREN", "2"), env)
+    else:
+        # mutants/ holds copies of the tree made by the previous run: start from this tree.
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        # 1. Every mutant on SQLite and local memory, two at a time (each on its own
+        #    in-memory database and cache, so the children cannot disturb each other).
+        print("== phase 1: SQLite + local-memory cache", flush=True)
+        code = mutmut(patterns(files), env.get("MUTATION_CHILDREN", "2"), env)
 
     # 2. The survivors again on PostgreSQL + Redis, where the race tests (PostgreSQL-only)
     #    and the Redis TTL test run. One child: they share the test database and Redis db.
-    left = survivors(files)
-    if not (database.startswith("postgres") and redis):
+    #    Mutants TESTING.md lists as equivalent are not run again.
+    known_equivalent = equivalents()
+    left = [name for name in survivors(files) if name not in known_equivalent]
+    if not full:
         print("\nnote: phase 2 skipped: set DATABASE_URL=postgres://… and REDIS_URL=redis://…")
         print("      to re-run the survivors where the race and Redis paths are exercised")
     elif left:

@@ -142,6 +142,20 @@ def test_a_429_says_when_to_retry_within_the_window_on_both_paths(settings, api_
     assert not Lead.objects.exists()
 
 
+def test_both_429s_of_one_spent_quota_tell_the_same_wait(settings, api_key):
+    # An hour's window: the wait left is anything up to 3600 s, and both answers must tell it.
+    settings.RATE_LIMIT_AUTH_FAILURES = "2/h"
+
+    counted, marked = _spend_auth_failures(APIClient(), api_key, 2)
+
+    assert (counted.status_code, marked.status_code) == (429, 429)
+    counted_wait, marked_wait = int(counted["Retry-After"]), int(marked["Retry-After"])
+    assert 1 <= counted_wait <= 3600
+    assert 1 <= marked_wait <= 3600
+    # The marker ends one second after the counter's last whole second: at most 1 s apart.
+    assert 0 <= marked_wait - counted_wait <= 1
+
+
 def _within_one_second(api_client_factory, api_key):
     """`_spend_auth_failures` inside one one-second window (a few tries on a busy machine)."""
     for _attempt in range(3):
