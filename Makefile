@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve worker bench faults test lint typecheck fmt clean
+.PHONY: run serve worker bench faults test mutation lint typecheck fmt clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ faults: $(BIN)/.installed
 test: $(BIN)/.installed .secret_key
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Mutation testing of the modules that guard data (not in CI; tens of minutes): see TESTING.md.
+# DATABASE_URL / REDIS_URL choose where it runs; PostgreSQL + Redis cover every path.
+mutation: $(BIN)/.installed .secret_key
+	$(BIN)/python bench/mutation.py $(MUTATION_ARGS)
+
 lint: $(BIN)/.installed typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -79,4 +84,4 @@ fmt: $(BIN)/.installed
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache mutants
