@@ -29,7 +29,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTMUT = Path(sys.executable).with_name("mutmut")
-STATUS = {1: "killed", 3: "killed", 0: "survived", 36: "timeout", 24: "timeout", -24: "timeout"}
+STATUS: dict[int | None, str] = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+}
 STATUS.update({152: "timeout", 255: "timeout", 5: "no tests", 33: "no tests", None: "not run"})
 EQUIVALENT = re.compile(r"^- `([\w.ǁ]+__mutmut_\d+)`", re.MULTILINE)
 
@@ -74,7 +81,8 @@ def equivalents() -> dict[str, str]:
 def report(files: dict[str, list[str]]) -> int:
     globs = patterns(files)
     known_equivalent = equivalents()
-    rows, worst = [], 100.0
+    rows: list[tuple[str, tuple[int, Counter[str], int, float] | None]] = []
+    worst = 100.0
     unexplained = []
     for path in files:
         meta = ROOT / "mutants" / f"{path}.meta"
@@ -103,11 +111,11 @@ def report(files: dict[str, list[str]]) -> int:
         if figures is None:
             print(f"{name:<26}  (not run yet)")
             continue
-        total, counts, equivalent, score = figures
-        other = total - counts["killed"] - counts["survived"] - counts["timeout"]
+        total, tally, equivalents_count, score = figures
+        other = total - tally["killed"] - tally["survived"] - tally["timeout"]
         print(
-            f"{name:<26}{total:>8}{counts['killed']:>8}{counts['survived']:>9}"
-            f"{counts['timeout']:>8}{other:>7}{equivalent:>7}{score:>7.1f}%"
+            f"{name:<26}{total:>8}{tally['killed']:>8}{tally['survived']:>9}"
+            f"{tally['timeout']:>8}{other:>7}{equivalents_count:>7}{score:>7.1f}%"
         )
     print("score = killed / (mutants - equivalent); equivalents are listed in TESTING.md")
     left = [(name, status) for name, status in unexplained if name not in known_equivalent]

@@ -4,6 +4,7 @@ quota a request spends behind proxies, and what a 429 tells the client (the test
 """
 
 import time
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -27,7 +28,7 @@ def create_lead(settings, workspace):
     settings.RATE_LIMIT_CREATE_LEAD = f"{LIMIT}/h"
     client = APIClient()
 
-    def send(**meta: str) -> int:
+    def send(**meta: Any) -> int:
         body = {"workspace_id": str(workspace.id), "name": "Ana"}
         return client.post("/v1/create-lead", body, format="json", **meta).status_code
 
@@ -204,7 +205,7 @@ def test_a_key_quota_429_says_when_to_retry_within_the_window(settings, api_key)
 def _redis():
     if django_settings.CACHES["default"]["BACKEND"] != "django_redis.cache.RedisCache":
         pytest.skip("needs Redis: set REDIS_URL")
-    from django_redis import get_redis_connection
+    from django_redis import get_redis_connection  # type: ignore[import-untyped]  # no stubs
 
     return get_redis_connection("default")
 

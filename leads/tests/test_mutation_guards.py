@@ -108,6 +108,7 @@ def test_an_amount_that_cannot_be_read_stores_zero_and_keeps_what_was_sent(
     assert response.status_code == 201
     lead = Lead.objects.get()
     assert lead.value == Decimal("0")
+    assert lead.extra_data is not None
     assert lead.extra_data["value"] == raw
 
 

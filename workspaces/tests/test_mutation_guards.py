@@ -130,6 +130,7 @@ def test_an_issued_key_stores_its_trimmed_name_and_expiry(workspace):
     assert ApiKey.objects.get(pk=longest.api_key.pk).expires_at is None
     stored = ApiKey.objects.get(pk=expiring.api_key.pk)
     assert stored.name == "Zapier"
+    assert stored.expires_at is not None
     assert abs(stored.expires_at - (timezone.now() + timedelta(days=30))) < timedelta(minutes=1)
     assert api_key_verify(key=expiring.plaintext) == stored
 
