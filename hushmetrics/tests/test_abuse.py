@@ -345,4 +345,6 @@ class TestJsonColumnBudget:
         fields = {"email": "a@example.com", "message": "x" * 60_000}
         response = client.post(f"/v1/webhook/{workspace.id}", fields)
         assert response.status_code == 201
-        assert len(Lead.objects.get().extra_data["message"]) == 60_000
+        extra_data = Lead.objects.get().extra_data
+        assert extra_data is not None
+        assert len(extra_data["message"]) == 60_000

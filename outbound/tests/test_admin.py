@@ -1,12 +1,15 @@
 """The back office for destinations and deliveries (SPEC §9)."""
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import LogEntry
 from django.db import connection
-from django.test import TestCase
+from django.db.models import Model
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +18,10 @@ from outbound.models import Delivery, DeliveryAttempt, Destination, Event
 from outbound.tests.conftest import rung_ids
 from outbound.tests.factories import DestinationFactory
 from workspaces.tests.factories import WorkspaceFactory
+
+if TYPE_CHECKING:
+    # What the test client answers: a response with `content`, `json()` and the headers.
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("broker")]
 
@@ -49,7 +56,9 @@ def make_deliveries(destination: Destination, states: list[str]) -> list[Deliver
     return deliveries
 
 
-def post_action(admin_client, url: str, action: str, objects: list) -> object:
+def post_action(
+    admin_client: Client, url: str, action: str, objects: Sequence[Model]
+) -> "_MonkeyPatchedWSGIResponse":
     with TestCase.captureOnCommitCallbacks(execute=True):
         return admin_client.post(
             url, {"action": action, ACTION_CHECKBOX_NAME: [str(o.pk) for o in objects]}

@@ -182,6 +182,7 @@ def _events(workspace: Workspace, states: list[str], days_ago: list[int]) -> lis
     deliveries = []
     for state, age in zip(states, days_ago, strict=True):
         event = event_emit(workspace=workspace, type="lead.created", payload={"n": age})
+        assert event is not None
         Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(days=age))
         delivery = event.deliveries.get()
         Delivery.objects.filter(pk=delivery.pk).update(state=state, next_attempt_at=None)
@@ -283,8 +284,9 @@ def test_seed_demo_deliveries_fills_a_workspace_for_the_admin_benchmark(admin_cl
     assert deliveries.count() == 120
     assert Event.objects.filter(workspace=workspace).count() == 120
     assert set(deliveries.values_list("state", flat=True)) <= {"succeeded", "failed", "pending"}
-    oldest = deliveries.order_by("created_at").first().created_at
-    assert oldest < timezone.now() - timedelta(days=7)  # spread over the year
+    oldest = deliveries.order_by("created_at").first()
+    assert oldest is not None
+    assert oldest.created_at < timezone.now() - timedelta(days=7)  # spread over the year
     assert Destination.objects.filter(workspace=workspace).count() == 3
     assert all(".invalid/" in d.target for d in Destination.objects.filter(workspace=workspace))
     # Pending ones are not due: a running worker's sweep leaves them alone.
@@ -292,6 +294,7 @@ def test_seed_demo_deliveries_fills_a_workspace_for_the_admin_benchmark(admin_cl
     # Later writes get their own timestamps again.
     event = event_emit(workspace=Workspace.objects.get(pk=workspace.pk), type="lead.created",
                        payload={})  # fmt: skip
+    assert event is not None
     assert event.created_at > timezone.now() - timedelta(minutes=1)
     assert admin_client.get("/admin/outbound/delivery/").status_code == 200
     run("seed_demo_deliveries", "--deliveries", "10", "--workspace", str(workspace.id))

@@ -3,6 +3,7 @@
 import threading
 import time
 import tracemalloc
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -37,13 +38,20 @@ def emit_to(receiver: Receiver, path: str, **destination_fields: object) -> Deli
     return Delivery.objects.select_related("event", "destination").get()
 
 
+def attempted(delivery_id: uuid.UUID) -> DeliveryAttempt:
+    """`delivery_run` where it must make an attempt (it answers None when it makes none)."""
+    attempt = delivery_run(delivery_id=delivery_id)
+    assert attempt is not None
+    return attempt
+
+
 def make_due(delivery: Delivery) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
 
 
 def test_a_delivery_is_signed_as_standard_webhooks_says(receiver):
     delivery = emit_to(receiver, "/ok")
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     (request,) = receiver.received("/ok")
     event = delivery.event
     assert request.headers["Content-Type"] == "application/json"
@@ -80,18 +88,19 @@ def test_a_failed_attempt_is_retried_on_the_schedule_with_the_same_webhook_id(re
     settings.OUTBOUND_RETRY_SCHEDULE = [10, 20]
     delivery = emit_to(receiver, "/fail-once")
     before = timezone.now()
-    first = delivery_run(delivery_id=delivery.id)
+    first = attempted(delivery.id)
     delivery.refresh_from_db()
     assert first.status_code == 500 and first.response_excerpt == "first fails"
     assert (delivery.state, delivery.attempts, delivery.last_error) == ("pending", 1, "HTTP 500")
     # 10 s ± 10 % from the end of the attempt.
+    assert delivery.next_attempt_at is not None
     delay = (delivery.next_attempt_at - before).total_seconds()
     assert 9 - 0.1 <= delay <= 11 + 1
     assert Destination.objects.get().failing_since is not None
     # Not due yet: a stray message does nothing.
     assert delivery_run(delivery_id=delivery.id) is None
     make_due(delivery)
-    second = delivery_run(delivery_id=delivery.id)
+    second = attempted(delivery.id)
     assert second.status_code == 200
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("succeeded", 2)
@@ -113,6 +122,7 @@ def test_jitter_spreads_retries_within_ten_percent(receiver, settings):
         attempt = DeliveryAttempt.objects.get(delivery=delivery)
         delivery.refresh_from_db()
         end = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
+        assert delivery.next_attempt_at is not None
         delays.append((delivery.next_attempt_at - end).total_seconds())
     assert all(89.9 <= delay <= 110.1 for delay in delays), delays
     assert len({round(delay, 2) for delay in delays}) > 1  # jittered, not fixed
@@ -134,7 +144,7 @@ def test_after_the_last_retry_the_delivery_has_failed(receiver):
 
 def test_a_redirect_is_a_failure_and_is_not_followed(receiver):
     delivery = emit_to(receiver, "/redirect")
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     assert attempt.status_code == 302
     assert attempt.error == "redirect not followed (302)"
     assert receiver.received("/ok") == []
@@ -144,7 +154,7 @@ def test_a_redirect_is_a_failure_and_is_not_followed(receiver):
 
 def test_410_fails_the_delivery_and_disables_the_destination(receiver):
     delivery = emit_to(receiver, "/gone")
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     assert attempt.status_code == 410
     delivery.refresh_from_db()
     assert delivery.state == "failed"
@@ -163,9 +173,10 @@ def test_retry_after_on_503_and_429_is_honoured_when_longer_up_to_a_day(
     receiver, path, retry_after, expected_seconds
 ):
     delivery = emit_to(receiver, f"{path}?retry_after={retry_after}")
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     delivery.refresh_from_db()
     end = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
+    assert delivery.next_attempt_at is not None
     delay = (delivery.next_attempt_at - end).total_seconds()
     # The schedule's first delay is 1 s ± 10 %; a longer Retry-After wins.
     assert expected_seconds * 0.9 - 0.05 <= delay <= expected_seconds * 1.1 + 0.05
@@ -180,7 +191,7 @@ def test_a_receiver_that_hangs_times_out_and_blocks_no_other_delivery(receiver, 
     fine = Delivery.objects.create(
         event=event, destination=other, event_type=event.type, next_attempt_at=timezone.now()
     )
-    results = {}
+    results: dict[str, DeliveryAttempt | None] = {}
 
     def attempt_the_hung_one() -> None:
         try:
@@ -192,11 +203,12 @@ def test_a_receiver_that_hangs_times_out_and_blocks_no_other_delivery(receiver, 
     started = time.monotonic()
     thread.start()
     receiver.wait_for(1, "/hang")
-    assert delivery_run(delivery_id=fine.id).status_code == 200
+    assert attempted(fine.id).status_code == 200
     assert time.monotonic() - started < 1  # done while the other still hangs
     thread.join(5)
     elapsed = time.monotonic() - started
     attempt = results["hung"]
+    assert attempt is not None
     assert attempt.status_code is None
     assert attempt.error.startswith("timed out")
     assert 0.9 <= elapsed < 3
@@ -204,7 +216,7 @@ def test_a_receiver_that_hangs_times_out_and_blocks_no_other_delivery(receiver, 
 
 def test_a_connection_reset_is_a_failed_attempt(receiver):
     delivery = emit_to(receiver, "/reset")
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     assert attempt.status_code is None
     assert attempt.error.startswith("connection failed")
     delivery.refresh_from_db()
@@ -214,7 +226,7 @@ def test_a_connection_reset_is_a_failed_attempt(receiver):
 def test_a_refused_connection_is_a_failed_attempt(receiver):
     delivery = emit_to(receiver, "/ok")
     Destination.objects.update(target="http://127.0.0.1:1/closed")
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     assert attempt.error.startswith("connection failed")
 
 
@@ -222,7 +234,7 @@ def test_a_10_mb_answer_is_read_to_2_kb_only(receiver):
     delivery = emit_to(receiver, "/big")
     tracemalloc.start()
     try:
-        attempt = delivery_run(delivery_id=delivery.id)
+        attempt = attempted(delivery.id)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -269,7 +281,7 @@ def test_a_test_event_reaches_even_a_disabled_destination(receiver):
     destination_disable(destination=delivery.destination, reason="not yet")
     test = destination_send_test_event(destination=delivery.destination)
     assert rung_ids() == [str(test.id)]
-    assert delivery_run(delivery_id=test.id).status_code == 200
+    assert attempted(test.id).status_code == 200
     (request,) = receiver.received("/ok")
     document = Webhook(delivery.destination.signing_secret).verify(request.body, request.headers)
     assert document["type"] == "destination.test"
@@ -279,11 +291,11 @@ def test_a_test_event_reaches_even_a_disabled_destination(receiver):
 def test_https_only_without_the_private_network_switch(receiver, settings):
     delivery = emit_to(receiver, "/ok")
     settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     assert attempt.error == "the URL must be https://"
     Destination.objects.update(target=f"https://127.0.0.1:{receiver.port}/ok")
     make_due(delivery)
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     assert attempt.error == "destination address not allowed"
     assert receiver.received() == []
 
@@ -298,6 +310,7 @@ def test_a_claimed_delivery_is_leased_and_the_sweep_finds_it_after_a_crash(recei
     claimed = _claim(delivery.id)  # a worker takes it … and dies before attempting
     assert claimed is not None and claimed.attempts == 1
     delivery.refresh_from_db()
+    assert delivery.next_attempt_at is not None
     lease = (delivery.next_attempt_at - timezone.now()).total_seconds()
     assert settings.OUTBOUND_TIMEOUT_SECONDS < lease <= settings.OUTBOUND_TIMEOUT_SECONDS + 31
     assert _claim(delivery.id) is None  # held by the lease
@@ -305,7 +318,7 @@ def test_a_claimed_delivery_is_leased_and_the_sweep_finds_it_after_a_crash(recei
     make_due(delivery)  # the lease runs out
     assert deliveries_sweep() == 1
     assert rung_ids() == [str(delivery.id)]
-    assert delivery_run(delivery_id=delivery.id).status_code == 200
+    assert attempted(delivery.id).status_code == 200
 
 
 def test_the_sweep_rings_due_deliveries_without_a_live_message(receiver, settings):
@@ -374,6 +387,7 @@ def test_a_delivery_erased_during_its_attempt_is_not_recorded(receiver):
 
     delivery = emit_to(receiver, "/ok")
     claimed = _claim(delivery.id)
+    assert claimed is not None
     Event.objects.all().delete()  # an erasure, while the POST is out
     now = timezone.now()
     outcome = Outcome(ok=True, status_code=200)
@@ -394,14 +408,14 @@ def test_no_pooled_connection_is_held_while_the_receiver_answers(receiver, monke
 
     monkeypatch.setitem(engine.SENDERS, "webhook", sender)
     delivery = emit_to(receiver, "/ok")
-    assert delivery_run(delivery_id=delivery.id).status_code == 200
+    assert attempted(delivery.id).status_code == 200
     assert held == [False]
 
 
 def test_a_kind_without_a_sender_yet_is_retried_not_crashed(receiver):
     delivery = emit_to(receiver, "/ok")
     Destination.objects.update(kind="slack")
-    attempt = delivery_run(delivery_id=delivery.id)
+    attempt = attempted(delivery.id)
     assert attempt.error == "slack delivery is not available"
     delivery.refresh_from_db()
     assert delivery.state == "pending"

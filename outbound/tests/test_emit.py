@@ -53,9 +53,13 @@ def test_the_flag_follows_the_active_destinations(workspace):
 @pytest.mark.django_db
 def test_creating_a_destination_forgets_the_cached_workspace(workspace, settings):
     settings.WORKSPACE_CACHE_SECONDS = 60
-    assert workspace_get_cached(workspace_id=workspace.id).has_active_destinations is False
+    cached = workspace_get_cached(workspace_id=workspace.id)
+    assert cached is not None
+    assert cached.has_active_destinations is False
     DestinationFactory(workspace=workspace)
-    assert workspace_get_cached(workspace_id=workspace.id).has_active_destinations is True
+    cached = workspace_get_cached(workspace_id=workspace.id)
+    assert cached is not None
+    assert cached.has_active_destinations is True
 
 
 @pytest.mark.django_db(transaction=True)
@@ -151,8 +155,10 @@ def test_people_false_skips_email_and_slack_destinations(workspace):
     Destination.objects.create(workspace=workspace, kind="email", target="team@example.com")
     workspace.refresh_from_db()
     event = event_emit(workspace=workspace, type="lead.created", payload={}, people=False)
+    assert event is not None
     assert [d.destination_id for d in event.deliveries.all()] == [hook.id]
     event = event_emit(workspace=workspace, type="lead.created", payload={})
+    assert event is not None
     assert event.deliveries.count() == 2
 
 
@@ -199,6 +205,7 @@ def test_an_opt_in_emits_optin_created_and_the_new_leads_lead_created(workspace)
         "optin.created",
     ]
     newest = Event.objects.filter(type="optin.created").order_by("-created_at").first()
+    assert newest is not None
     assert newest.payload["opt_in"]["is_new_lead"] is False
 
 

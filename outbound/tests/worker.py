@@ -44,15 +44,17 @@ def app_broker(url: str) -> Iterator[None]:
     conf: Any = celery_app.conf
     saved = (conf.broker_url, conf.broker_transport_options)
     conf.broker_url, conf.broker_transport_options = url, {}
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # The app caches its broker connection pool and producer pool in private attributes
+    # (celery-types declares neither); clearing them makes the next publish use `url`.
+    celery_app._pool = None  # type: ignore[attr-defined]  # Celery's private cached connection pool, not in celery-types
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]  # AMQP's private cached producer pool, not in celery-types
     try:
         yield
     finally:
-        celery_app.pool.force_close_all()
+        celery_app.pool.force_close_all()  # type: ignore[attr-defined]  # app.pool is kombu's ConnectionPool (has it), celery-types says ProducerPool
         conf.broker_url, conf.broker_transport_options = saved
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        celery_app._pool = None  # type: ignore[attr-defined]  # as above: private, not in celery-types
+        celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]  # as above: private, not in celery-types
 
 
 @contextmanager
