@@ -13,15 +13,13 @@ import http.client
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from hushmetrics.tests.gunicorn_server import PROJECT, free_port
+from hushmetrics.tests.gunicorn_server import app_server, free_port, manage
 from hushmetrics.tests.slowloris import attack, probe
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
@@ -50,34 +48,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "MAX_UPLOAD_BYTES": "4096",
         "RATE_LIMIT_CREATE_LEAD": "2/m",
     }
-    python = str(Path(sys.executable))
-    subprocess.run(  # noqa: S603
-        [python, "manage.py", "migrate", "-v0"], cwd=PROJECT, env=env, check=True
-    )
+    manage(env, "migrate", "-v0")
     port = free_port(PORTS)
     env["BIND"] = f"127.0.0.1:{port}"
-    log = (tmp / "serve.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
-        [python, "deploy/serve.py"], cwd=PROJECT, env=env, stdout=log, stderr=log
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/v1/health")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp / "serve.log").read_text())
-            time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()  # serve.py stops nginx and gunicorn, then exits
-        process.wait(timeout=60)
-        log.close()
+    # serve.py stops nginx and gunicorn when it is stopped, then exits.
+    with app_server([sys.executable, "deploy/serve.py"], env, port) as answering:
+        yield answering
 
 
 def request(port: int, method: str, path: str, body: bytes = b"", **headers: str):
