@@ -300,3 +300,17 @@ def test_seed_demo_deliveries_fills_a_workspace_for_the_admin_benchmark(admin_cl
     run("seed_demo_deliveries", "--deliveries", "10", "--workspace", str(workspace.id))
     assert Destination.objects.filter(workspace=workspace).count() == 3
     assert Delivery.objects.count() == 120 + 3 + 10  # the seed, the event to 3, the seed
+
+
+def test_workspace_options_take_a_unique_name_as_the_other_commands_do(workspace):
+    workspace.name = "Acme Outbound"
+    workspace.save(update_fields=["name"])
+    out, _ = run(
+        "create_destination", "--workspace", "Acme Outbound", "--kind", "webhook",
+        "--url", "https://hooks.example.com/in",
+    )  # fmt: skip
+    destination = Destination.objects.get()
+    assert out.splitlines()[0] == str(destination.id)
+    assert destination.workspace == workspace
+    listed, _ = run("list_destinations", "--workspace", "Acme Outbound")
+    assert str(destination.id) in listed

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from outbound.management.commands._base import get_workspace_or_fail, validation_to_command_error
 from outbound.services import destination_create
+from workspaces.management.commands._base import WORKSPACE_HELP
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--workspace", required=True, help="workspace id")
+        parser.add_argument("--workspace", required=True, help=WORKSPACE_HELP)
         parser.add_argument("--kind", required=True, choices=["webhook", "email", "slack"])
         parser.add_argument("--url", help="the webhook (or Slack) URL; https:// only")
         parser.add_argument("--email", help="the address, for --kind email")
