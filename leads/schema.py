@@ -1,7 +1,12 @@
 """The /v1 lead endpoints in the OpenAPI schema, with the lead document's examples."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from hushmetrics.openapi import LEAD_API_ERROR, error_responses
@@ -181,13 +186,55 @@ WEBHOOK_SCHEMA = {
         200: OpenApiResponse(
             LeadSchema, description="A retried submission, or a WordPress/ user agent"
         ),
-        303: OpenApiResponse(description="HTML form with `_next` on the posting page's host"),
+        303: OpenApiResponse(
+            description="A browser's form post (Accept lists text/html, the User-Agent is not "
+            "WordPress/): sent on to a valid `_next`/`_redirect`, else the workspace's "
+            "thank-you URL, else the service's thank-you page. A browser's failed post gets "
+            "an HTML page with the error's status code."
+        ),
         **error_responses(
             LEAD_API_ERROR,
             {
                 **LEAD_ERRORS,
                 409: "The submission id (Idempotency-Key or the builder's own) was already used "
                 "with a different body; nothing of the stored lead is shown",
+            },
+        ),
+    },
+    "auth": [{"ApiKey": []}, {}],
+    "tags": ["Leads"],
+}
+
+
+WEBHOOK_GET_SCHEMA = {
+    "summary": "Is this webhook URL connected?",
+    "description": "200 names the workspace the URL sends submissions to. A browser "
+    "(Accept lists text/html) gets an HTML page with a form snippet instead; an unknown or "
+    "disabled workspace is a 404, as a page for a browser.",
+    "parameters": [OpenApiParameter("workspace_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+    "responses": {
+        200: OpenApiResponse(
+            inline_serializer(
+                "WebhookConnected",
+                {
+                    "message": serializers.ChoiceField(
+                        choices=["Send form submissions here with POST"]
+                    ),
+                    "workspace": inline_serializer(
+                        "WebhookWorkspace",
+                        {"id": serializers.UUIDField(), "name": serializers.CharField()},
+                    ),
+                },
+            ),
+            description="The workspace this URL sends submissions to",
+        ),
+        **error_responses(
+            LEAD_API_ERROR,
+            {
+                401: LEAD_ERRORS[401],
+                404: LEAD_ERRORS[404],
+                429: LEAD_ERRORS[429],
+                503: LEAD_ERRORS[503],
             },
         ),
     },
