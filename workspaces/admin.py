@@ -100,6 +100,10 @@ class WorkspaceForm(forms.ModelForm):
             "thank_you_url",
             "allowed_redirect_hosts",
         ]
+        widgets = {
+            "thank_you_url": forms.URLInput(attrs={"class": "vURLField"}),
+            "allowed_redirect_hosts": forms.TextInput(attrs={"class": "vURLField"}),
+        }
 
     def clean_thank_you_url(self) -> str:
         return normalise_thank_you_url(self.cleaned_data["thank_you_url"])

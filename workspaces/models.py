@@ -23,6 +23,7 @@ class Workspace(models.Model):
     require_api_key = models.BooleanField(default=False)
     # SPEC §8: where a browser's form post lands, and which other hosts `_next` may name.
     thank_you_url = models.CharField(
+        "thank-you URL",
         max_length=2000,
         blank=True,
         default="",
@@ -31,6 +32,7 @@ class Workspace(models.Model):
     )
     # Stored normalised by the services: lower case, comma-separated, no spaces.
     allowed_redirect_hosts = models.CharField(
+        "allowed redirect hosts",
         max_length=1000,
         blank=True,
         default="",

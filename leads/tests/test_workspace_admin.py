@@ -39,7 +39,9 @@ def test_the_change_page_shows_the_webhook_url_snippet_and_activity(
     body = response.content.decode()
 
     url = f"https://leads.example.net/v1/webhook/{workspace.id}"
-    assert f'<input id="hm-webhook-url" type="text" value="{url}" readonly' in body
+    assert (
+        f'<input id="hm-webhook-url" type="text" value="{url}" size="{len(url)}" readonly' in body
+    )
     assert f"&lt;form action=&quot;{url}&quot; method=&quot;post&quot;&gt;" in body
     assert 'data-copy="hm-webhook-url"' in body and 'data-copy="hm-form-snippet"' in body
     assert "/static/pages/copy.js" in body and "/static/pages/webhook-admin.css" in body
