@@ -5,6 +5,7 @@ No lead data goes into any URL or page here: the thank-you page knows the worksp
 from the Referer, the page to go back to (without its query), nothing a visitor typed.
 """
 
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -14,8 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
 from django.views import View
+from rest_framework.exceptions import Throttled
 
 from hushmetrics.pages import error_page, http_link, link_host, render_page
+from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from hushmetrics.text import strip_nul
 from leads.webhook.controls import REDIRECTS, redirect_target
 from workspaces.models import Workspace
@@ -99,6 +102,19 @@ class WebhookThanksPage(View):
     http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest, workspace_id: str) -> HttpResponse:
+        try:
+            # As for looking at the webhook URL: per client IP, no submission quota spent.
+            enforce_rate_limit(
+                request,
+                group="webhook-page",
+                key=client_ip(request),
+                rate=settings.RATE_LIMIT_WEBHOOK,
+            )
+        except Throttled as throttled:
+            response = error_page(request, 429)
+            wait = getattr(throttled, "wait", None)  # set by Throttled.__init__, not in stubs
+            response["Retry-After"] = str(max(1, math.ceil(wait or 1)))
+            return response
         workspace = workspace_get_cached(workspace_id=workspace_id)
         if workspace is None or not workspace.webhook_enabled:
             return error_page(request, 404)

@@ -158,9 +158,10 @@ WEBHOOK_DESCRIPTION = "\n\n".join(
         "the email. Every `utm_*` field is grouped into `utm`; every other field is kept in "
         "`extra_data`.",
         f"**Control fields**, never stored (nor is any other field that starts with `_`): "
-        f"{_code(REDIRECTS)}: a plain HTML form posted by a browser gets a 303 to this URL "
-        f"when its host is the posting page's; {_code(HONEYPOTS)}: the honeypot, a non-empty "
-        f"value stores the lead as spam and answers as for any lead.",
+        f"{_code(REDIRECTS)}: where a browser's form post goes next (a 303), when it is on the "
+        f"posting page's host or one of the workspace's allowed redirect hosts, or relative "
+        f"to the posting page; {_code(HONEYPOTS)}: the honeypot, a non-empty value stores the "
+        f"lead as spam and answers as for any lead.",
     ]
 )
 WEBHOOK_SCHEMA = {

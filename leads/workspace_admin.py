@@ -27,10 +27,8 @@ class WorkspaceWithWebhookAdmin(WorkspaceAdmin):
         css = {"all": ["pages/webhook-admin.css"]}
         js = ["pages/copy.js"]
 
-    def get_fieldsets(
-        self, request: HttpRequest, obj: Workspace | None = None
-    ) -> list[tuple[str | None, dict[str, list[str]]]]:
-        fieldsets = super().get_fieldsets(request, obj)
+    def get_fieldsets(self, request: HttpRequest, obj: Workspace | None = None) -> list:
+        fieldsets = list(super().get_fieldsets(request, obj))
         if obj is None:
             return fieldsets
         return [*fieldsets, ("Webhook", {"fields": WEBHOOK_FIELDS})]

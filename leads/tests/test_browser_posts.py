@@ -3,6 +3,7 @@
 HTML error pages, while JSON clients, form plugins and WordPress/ agents are unchanged."""
 
 import json
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -25,7 +26,7 @@ BACK = quote(PAGE, safe="")
 THANKS = object()  # the target is ignored: the service's own thank-you page
 
 
-def browser_post(client, url: str, fields: dict, **headers: str):
+def browser_post(client, url: str, fields: Any, **headers: str):
     """A form post as Chromium sends it (multipart here; urlencoded in the live tests)."""
     meta = {"HTTP_ACCEPT": BROWSER, "HTTP_USER_AGENT": CHROME, "HTTP_ORIGIN": ORIGIN}
     meta["HTTP_REFERER"] = PAGE
@@ -427,3 +428,13 @@ def test_looking_at_the_endpoint_spends_no_submission_quota(client, workspace, s
         assert client.get(url).status_code == 200
     assert client.get(url).status_code == 429
     assert browser_post(client, url, {"name": "A"}).status_code == 303
+
+
+def test_the_thank_you_page_is_rate_limited_as_a_page(client, workspace, settings):
+    settings.RATE_LIMIT_WEBHOOK = "2/m"
+    url = f"/v1/webhook/{workspace.id}/thanks"
+    assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+    response = client.get(url, HTTP_ACCEPT=BROWSER)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert escape(ERROR_PAGES[429][1]) in response.content.decode()
