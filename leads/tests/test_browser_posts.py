@@ -98,6 +98,7 @@ NEXT_TARGETS = [
     ("https://[::1]/", THANKS),
     ("https://127.0.0.1/", THANKS),
     ("https://www.shop.example/" + "x" * 2100, THANKS),
+    ("https://[::1/thanks", THANKS),  # unparsable: ignored, never a 500 after the insert
     ("", THANKS),
 ]
 
@@ -156,6 +157,13 @@ def test_an_origin_only_referer_resolves_against_the_site_root(client, workspace
         client, url, {"name": "A", "_next": "thanks.html"}, HTTP_REFERER=ORIGIN + "/"
     )
     assert response["Location"] == "https://www.shop.example/thanks.html"
+
+
+def test_a_relative_next_does_not_carry_the_pages_own_query(client, workspace):
+    url = f"/v1/webhook/{workspace.id}"
+    referer = "https://www.shop.example/contact?email=jane%40example.com"
+    response = browser_post(client, url, {"name": "A", "_next": "#sent"}, HTTP_REFERER=referer)
+    assert response["Location"] == "https://www.shop.example/contact#sent"
 
 
 def test_a_null_origin_falls_back_to_the_referer(client, workspace):

@@ -75,15 +75,15 @@ def _refused_characters(target: str) -> bool:
 
 def _posting_page(headers: Mapping[str, str]) -> tuple[SplitResult | None, SplitResult | None]:
     """(the posting page's origin as Origin, else Referer, gives it; the page's own URL to
-    resolve a relative target against: the Referer when it is on that origin, else the
-    origin's root)."""
+    resolve a relative target against: the Referer when it is on that origin, without its
+    query and fragment, else the origin's root)."""
     origin = header(headers, "origin")
     referer = _http_url(header(headers, "referer"))
     posting = _http_url(origin) if origin and origin != "null" else referer
     if posting is None:
         return None, None
     if referer is not None and _origin(referer) == _origin(posting):
-        return posting, referer
+        return posting, referer._replace(query="", fragment="")
     return posting, posting._replace(path="/", query="", fragment="")
 
 
@@ -120,25 +120,26 @@ def redirect_target(
     if len(target) > MAX_REDIRECT_LENGTH or _refused_characters(target):
         return None
     posting, page_url = _posting_page(headers)
-    relative = urlsplit(target)
-    if relative.scheme or relative.netloc or target.startswith("//"):
-        wanted = _http_url(target)
-        if wanted is None:
-            return None
-        same_host = posting is not None and _origin(wanted) == _origin(posting)
-        if not same_host and not host_allowed(wanted.hostname or "", allowed_hosts):
-            return None
-    else:
-        if page_url is None:
-            return None  # nothing to resolve it against
-        wanted = _http_url(urljoin(urlunsplit(page_url), target))
-        if wanted is None or posting is None or _origin(wanted) != _origin(posting):
-            return None
-    downgrade = posting is not None and (posting.scheme.lower(), wanted.scheme.lower()) == (
-        "https",
-        "http",
-    )
-    return None if downgrade else _location(wanted)
+    try:
+        relative = urlsplit(target)
+        if relative.scheme or relative.netloc or target.startswith("//"):
+            wanted = _http_url(target)
+            if wanted is None:
+                return None
+            same_host = posting is not None and _origin(wanted) == _origin(posting)
+            if not same_host and not host_allowed(wanted.hostname or "", allowed_hosts):
+                return None
+        else:
+            if page_url is None or posting is None:
+                return None  # nothing to resolve it against
+            wanted = _http_url(urljoin(urlunsplit(page_url), target))
+            if wanted is None or _origin(wanted) != _origin(posting):
+                return None
+    except ValueError:  # e.g. an unclosed `[` of an IPv6 host
+        return None
+    if posting is not None and posting.scheme.lower() == "https" and wanted.scheme == "http":
+        return None
+    return _location(wanted)
 
 
 def namespaced(kind: str, raw: Any) -> str | None:
