@@ -29,6 +29,8 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from hushmetrics.pages import ERROR_PAGES, error_page, is_browser
+
 logger = logging.getLogger(__name__)
 
 # Seconds a client should wait before retrying when the database is unavailable.
@@ -42,6 +44,19 @@ def is_optin_path(path: str) -> bool:
 
 def is_api_path(path: str) -> bool:
     return path.startswith(("/v1/", "/api/")) or path == "/v1"
+
+
+# The universal webhook's own path: a person's browser posts forms to it (SPEC §8).
+WEBHOOK_PATH = re.compile(r"^/v1/webhook/[^/]+/?$")
+
+
+def wants_error_page(request: HttpRequest, exc: exceptions.APIException) -> bool:
+    """A browser's request to the webhook failing with a status that has a page (SPEC §8)."""
+    return (
+        exc.status_code in ERROR_PAGES
+        and WEBHOOK_PATH.match(request.path) is not None
+        and is_browser(request)
+    )
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -123,20 +138,29 @@ def _with_what_to_send(
     )
 
 
-def api_error_response(request: HttpRequest, exc: exceptions.APIException) -> JsonResponse:
-    """`exc` in the envelope of the surface `request` was made to, with its headers."""
+def api_error_response(request: HttpRequest, exc: exceptions.APIException) -> HttpResponse:
+    """`exc` in the envelope of the surface `request` was made to, with its headers; for a
+    person's browser posting a form to the webhook, an HTML page with the same status."""
+    response = (
+        error_page(request, exc.status_code)
+        if wants_error_page(request, exc)
+        else _json_error(request, exc)
+    )
+    if auth_header := getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(wait))
+    return response
+
+
+def _json_error(request: HttpRequest, exc: exceptions.APIException) -> JsonResponse:
     body: dict[str, Any] = {"message": str(exc.detail)}
     if isinstance(exc, exceptions.ValidationError):
         errors = error_paths(exc.detail)
         body = {"message": validation_message(errors), "errors": errors}
     if is_optin_path(request.path):
         body = {"status": "error", **body}
-    response = JsonResponse(body, status=exc.status_code)
-    if auth_header := getattr(exc, "auth_header", None):
-        response["WWW-Authenticate"] = auth_header
-    if wait := getattr(exc, "wait", None):
-        response["Retry-After"] = str(int(wait))
-    return response
+    return JsonResponse(body, status=exc.status_code)
 
 
 def error_paths(detail: Any, path: str = "") -> dict[str, list[str]]:
@@ -188,7 +212,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     return api_error_response(request, as_api_exception(exc, request))
 
 
-def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Catch-all for unknown paths under the API prefixes (works with DEBUG on too)."""
     return api_error_response(request, exceptions.NotFound("Not found"))
 

@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
 from hushmetrics.paginators import EstimatedCountPaginator
 from hushmetrics.timestamps import csv_timestamp
+from leads import workspace_admin  # noqa: F401  (the workspace page, with its webhook)
 from leads.models import Lead
 from leads.services import lead_create, lead_edit
 from optin.models import OptIn, QuestionAnswer

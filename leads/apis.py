@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
+from django.http import HttpResponse
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import (
@@ -22,10 +23,12 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hushmetrics.pages import is_browser
 from hushmetrics.parsers import PayloadTooLarge, json_size
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from hushmetrics.text import strip_nul
 from leads.models import JSON_COLUMN_MAX_BYTES
+from leads.pages import browser_post_location, connected_page
 from leads.parsers import (
     DiscardingMultiPartParser,
     JSONObjectParser,
@@ -34,7 +37,7 @@ from leads.parsers import (
     form_fields,
     uploads,
 )
-from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_SCHEMA
+from leads.schema import CREATE_LEAD_SCHEMA, WEBHOOK_GET_SCHEMA, WEBHOOK_SCHEMA
 from leads.serializers import LeadCreateInputSerializer, lead_output
 from leads.services import SubmissionIdReused, lead_create, webhook_lead_ingest
 from leads.webhook import EmptySubmission, WebhookSubmission, normalise
@@ -178,6 +181,13 @@ class WebhookApi(ApiKeyApiView):
         except ValueError:
             workspace_key = None  # a 404 whatever happens: one shared bucket, no workspace's
         key = f"{workspace_key or 'malformed'}:{client_ip(request)}"
+        if request.method in ("GET", "HEAD"):
+            # Looking at the endpoint spends no workspace's submission quota.
+            ip = client_ip(request)
+            enforce_rate_limit(
+                request, group="webhook-page", key=ip, rate=settings.RATE_LIMIT_WEBHOOK
+            )
+            return super().initial(request, *args, **kwargs)
         enforce_rate_limit(request, group="webhook", key=key, rate=settings.RATE_LIMIT_WEBHOOK)
         if workspace_key is not None:
             enforce_rate_limit(
@@ -188,14 +198,31 @@ class WebhookApi(ApiKeyApiView):
             )
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(**WEBHOOK_SCHEMA)
-    def post(self, request: Request, workspace_id: str) -> Response:
+    @extend_schema(**WEBHOOK_GET_SCHEMA)
+    def get(self, request: Request, workspace_id: str) -> HttpResponse:
+        """SPEC §8: is this URL connected? A page for a browser, JSON for anything else."""
         workspace = workspace_get_cached(workspace_id=workspace_id)
         if workspace is None or not workspace.webhook_enabled:
             raise NotFound(WORKSPACE_NOT_FOUND)
         check_api_key(request, workspace, required=False)
+        if is_browser(request):
+            return connected_page(request, workspace)
+        return Response(
+            {
+                "message": "Send form submissions here with POST",
+                "workspace": {"id": str(workspace.id), "name": workspace.name},
+            }
+        )
+
+    @extend_schema(**WEBHOOK_SCHEMA)
+    def post(self, request: Request, workspace_id: str) -> HttpResponse:
+        workspace = workspace_get_cached(workspace_id=workspace_id)
+        if workspace is None or not workspace.webhook_enabled:
+            raise NotFound(WORKSPACE_NOT_FOUND)
+        check_api_key(request, workspace, required=False)
+        fields = _fields(request)
         try:
-            submission = normalise(_fields(request), request.headers, uploads(request.FILES))
+            submission = normalise(fields, request.headers, uploads(request.FILES))
         except EmptySubmission:
             raise ParseError("Request body has no fields") from None
         check_json_columns(submission)
@@ -204,6 +231,10 @@ class WebhookApi(ApiKeyApiView):
                 lead, created = webhook_lead_ingest(workspace=workspace, submission=submission)
             except SubmissionIdReused:
                 raise SubmissionIdConflict from None
+        if is_browser(request):
+            # Post/redirect/get: a reload of where the visitor lands posts nothing again.
+            location = browser_post_location(workspace, fields, request.headers)
+            return Response(lead_output(lead), status=303, headers={"Location": location})
         if submission.redirect_to:
             return Response(
                 lead_output(lead), status=303, headers={"Location": submission.redirect_to}

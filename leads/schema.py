@@ -1,7 +1,12 @@
 """The /v1 lead endpoints in the OpenAPI schema, with the lead document's examples."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from hushmetrics.openapi import LEAD_API_ERROR, OperationSchema, error_responses
@@ -159,9 +164,10 @@ WEBHOOK_DESCRIPTION = "\n\n".join(
         "`extra_data`. A field sent twice keeps every answer, in order; the first fills the "
         "lead field.",
         f"**Control fields**, never stored (exactly these; every other field is kept): "
-        f"{_code(REDIRECTS)}: a plain HTML form posted by a browser gets a 303 to this URL "
-        f"when its host is the posting page's; {_code(HONEYPOTS)}: the honeypot, a non-empty "
-        f"value stores the lead as spam and answers as for any lead.",
+        f"{_code(REDIRECTS)}: where a browser's form post goes next (a 303), when it is on the "
+        f"posting page's host or one of the workspace's allowed redirect hosts, or relative "
+        f"to the posting page; {_code(HONEYPOTS)}: the honeypot, a non-empty value stores the "
+        f"lead as spam and answers as for any lead.",
     ]
 )
 WEBHOOK_SCHEMA: OperationSchema = {
@@ -187,13 +193,55 @@ WEBHOOK_SCHEMA: OperationSchema = {
         200: OpenApiResponse(
             LeadSchema, description="A retried submission, or a WordPress/ user agent"
         ),
-        303: OpenApiResponse(description="HTML form with `_next` on the posting page's host"),
+        303: OpenApiResponse(
+            description="A browser's form post (Accept lists text/html, the User-Agent is not "
+            "WordPress/): sent on to a valid `_next`/`_redirect`, else the workspace's "
+            "thank-you URL, else the service's thank-you page. A browser's failed post gets "
+            "an HTML page with the error's status code."
+        ),
         **error_responses(
             LEAD_API_ERROR,
             {
                 **LEAD_ERRORS,
                 409: "The submission id (Idempotency-Key or the builder's own) was already used "
                 "with a different body; nothing of the stored lead is shown",
+            },
+        ),
+    },
+    "auth": [{"ApiKey": []}, {}],
+    "tags": ["Leads"],
+}
+
+
+WEBHOOK_GET_SCHEMA: OperationSchema = {
+    "summary": "Is this webhook URL connected?",
+    "description": "200 names the workspace the URL sends submissions to. A browser "
+    "(Accept lists text/html) gets an HTML page with a form snippet instead; an unknown or "
+    "disabled workspace is a 404, as a page for a browser.",
+    "parameters": [OpenApiParameter("workspace_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+    "responses": {
+        200: OpenApiResponse(
+            inline_serializer(
+                "WebhookConnected",
+                {
+                    "message": serializers.ChoiceField(
+                        choices=["Send form submissions here with POST"]
+                    ),
+                    "workspace": inline_serializer(
+                        "WebhookWorkspace",
+                        {"id": serializers.UUIDField(), "name": serializers.CharField()},
+                    ),
+                },
+            ),
+            description="The workspace this URL sends submissions to",
+        ),
+        **error_responses(
+            LEAD_API_ERROR,
+            {
+                401: LEAD_ERRORS[401],
+                404: LEAD_ERRORS[404],
+                429: LEAD_ERRORS[429],
+                503: LEAD_ERRORS[503],
             },
         ),
     },

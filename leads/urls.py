@@ -1,9 +1,15 @@
 from django.urls import re_path
 
 from leads.apis import LeadCreateApi, WebhookApi
+from leads.pages import WebhookThanksPage
 
 # With and without a trailing slash, never a redirect.
 urlpatterns = [
     re_path(r"^create-lead/?$", LeadCreateApi.as_view(), name="lead-create"),
     re_path(r"^webhook/(?P<workspace_id>[^/]+)/?$", WebhookApi.as_view(), name="lead-webhook"),
+    re_path(
+        r"^webhook/(?P<workspace_id>[^/]+)/thanks/?$",
+        WebhookThanksPage.as_view(),
+        name="lead-webhook-thanks",
+    ),
 ]

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
+from workspaces.hosts import normalise_redirect_hosts, normalise_thank_you_url
 from workspaces.keys import KEY_PREFIX, displayed_prefix, public_part
 from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.services import (
@@ -87,12 +88,40 @@ class ProfileInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+WORKSPACE_FIELDS = (
+    "name",
+    "webhook_enabled",
+    "require_api_key",
+    "thank_you_url",
+    "allowed_redirect_hosts",
+)
+
+
+class WorkspaceForm(forms.ModelForm):
+    """The redirect settings as the services store them (the database checks that form)."""
+
+    class Meta:
+        model = Workspace
+        fields = WORKSPACE_FIELDS
+        widgets = {
+            "thank_you_url": forms.URLInput(attrs={"class": "vURLField"}),
+            "allowed_redirect_hosts": forms.TextInput(attrs={"class": "vURLField"}),
+        }
+
+    def clean_thank_you_url(self) -> str:
+        return normalise_thank_you_url(self.cleaned_data["thank_you_url"])
+
+    def clean_allowed_redirect_hosts(self) -> str:
+        return normalise_redirect_hosts(self.cleaned_data["allowed_redirect_hosts"])
+
+
 @admin.register(Workspace)
 class WorkspaceAdmin(ServiceModelAdmin):
+    form = WorkspaceForm
     list_display = ["name", "id", "webhook_enabled", "require_api_key", "created_at"]
     list_filter = ["webhook_enabled", "require_api_key"]
     search_fields = ["name", "=id"]
-    fields = ("name", "webhook_enabled", "require_api_key")
+    fields = WORKSPACE_FIELDS
     inlines = [ProfileInline, ApiKeyInline]
 
     def get_fields(self, request: HttpRequest, obj: Workspace | None = None) -> tuple[str, ...]:

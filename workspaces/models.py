@@ -3,7 +3,15 @@ from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
+from workspaces.hosts import (
+    HOSTS_HELP,
+    THANK_YOU_URL_HELP,
+    split_hosts,
+    validate_redirect_hosts,
+    validate_thank_you_url,
+)
 from workspaces.keys import displayed_prefix
 
 
@@ -16,15 +24,51 @@ class Workspace(models.Model):
     # Kept by outbound's destination services: the ingest path reads it from the row it
     # already has, so a workspace with no active destination pays no query for events.
     has_active_destinations = models.BooleanField(default=False, editable=False)
+    # SPEC §8: where a browser's form post lands, and which other hosts `_next` may name.
+    thank_you_url = models.CharField(
+        "thank-you URL",
+        max_length=2000,
+        blank=True,
+        default="",
+        validators=[validate_thank_you_url],
+        help_text=THANK_YOU_URL_HELP,
+    )
+    # Stored normalised by the services: lower case, comma-separated, no spaces.
+    allowed_redirect_hosts = models.CharField(
+        "allowed redirect hosts",
+        max_length=1000,
+        blank=True,
+        default="",
+        validators=[validate_redirect_hosts],
+        help_text=HOSTS_HELP,
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="workspace_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(thank_you_url="")
+                | Q(thank_you_url__startswith="http://")
+                | Q(thank_you_url__startswith="https://"),
+                name="workspace_thank_you_url_http",
+            ),
+            models.CheckConstraint(
+                condition=Q(allowed_redirect_hosts=Lower("allowed_redirect_hosts"))
+                & ~Q(allowed_redirect_hosts__contains=" ")
+                & ~Q(allowed_redirect_hosts__contains="/")
+                & ~Q(allowed_redirect_hosts__contains="@"),
+                name="workspace_redirect_hosts_normalised",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def redirect_hosts(self) -> list[str]:
+        """`allowed_redirect_hosts` as a list of stored entries (`a.com`, `*.b.com`)."""
+        return split_hosts(self.allowed_redirect_hosts)
 
 
 # Every Clerk user id starts with this (`user_2abc…`).

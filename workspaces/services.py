@@ -4,7 +4,7 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from hushmetrics.serializers import column_max_length, model_field
+from workspaces.hosts import normalise_redirect_hosts, normalise_thank_you_url
 from workspaces.keys import (
     KEY_ALPHABET,
     PUBLIC_LENGTH,
@@ -101,15 +102,49 @@ def _clerk_user_id_unique(clerk_user_id: str) -> Iterator[None]:
         ) from None
 
 
+def _redirect_settings(
+    thank_you_url: str | None, allowed_redirect_hosts: str | Iterable[str] | None
+) -> dict[str, str | None]:
+    """The two redirect settings as stored (None: not given), each checked, both reported."""
+    values: dict[str, str | None] = {"thank_you_url": None, "allowed_redirect_hosts": None}
+    errors: dict[str, list[str]] = {}
+    try:
+        if thank_you_url is not None:
+            values["thank_you_url"] = normalise_thank_you_url(thank_you_url)
+    except ValidationError as error:
+        errors["thank_you_url"] = error.messages
+    try:
+        if allowed_redirect_hosts is not None:
+            values["allowed_redirect_hosts"] = normalise_redirect_hosts(allowed_redirect_hosts)
+    except ValidationError as error:
+        errors["allowed_redirect_hosts"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 def workspace_create(
-    *, name: str, webhook_enabled: bool = True, require_api_key: bool = False
+    *,
+    name: str,
+    webhook_enabled: bool = True,
+    require_api_key: bool = False,
+    thank_you_url: str = "",
+    allowed_redirect_hosts: str | Iterable[str] = "",
 ) -> Workspace:
-    """Create a workspace; the name must not be blank."""
-    return Workspace.objects.create(
-        name=_workspace_name(name),
+    """Create a workspace; the name must not be blank, `thank_you_url` is http(s) or empty,
+    `allowed_redirect_hosts` host names (`a.com`, `*.b.com`), comma-separated or a list."""
+    name = _workspace_name(name)
+    settings = _redirect_settings(thank_you_url, allowed_redirect_hosts)
+    workspace = Workspace(
+        name=name,
         webhook_enabled=webhook_enabled,
         require_api_key=require_api_key,
+        thank_you_url=settings["thank_you_url"] or "",
+        allowed_redirect_hosts=settings["allowed_redirect_hosts"] or "",
     )
+    workspace.full_clean(validate_unique=False, validate_constraints=False)  # lengths
+    workspace.save(force_insert=True)
+    return workspace
 
 
 @transaction.atomic
@@ -119,15 +154,19 @@ def workspace_update(
     name: str | None = None,
     webhook_enabled: bool | None = None,
     require_api_key: bool | None = None,
+    thank_you_url: str | None = None,
+    allowed_redirect_hosts: str | Iterable[str] | None = None,
 ) -> Workspace:
-    """Change the given fields (None leaves one as it is), writing only the changed columns;
-    nothing at all when nothing changes. The name must not be blank."""
+    """Change the given fields (None leaves one as it is, "" clears a redirect setting),
+    writing only the changed columns; nothing at all when nothing changes. The name must not
+    be blank; the redirect settings are checked as in `workspace_create`."""
     changed = _set_changed(
         workspace,
         {
             "name": None if name is None else _workspace_name(name),
             "webhook_enabled": webhook_enabled,
             "require_api_key": require_api_key,
+            **_redirect_settings(thank_you_url, allowed_redirect_hosts),
         },
     )
     if changed:

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from hushmetrics.logs import DisallowedHostOnce
 from leads.models import Lead
+from leads.webhook import redirect_target
 from optin.models import OptIn
 from workspaces.tests.factories import WorkspaceFactory
 
@@ -259,7 +260,8 @@ class TestSubmissionIdReuse:
 @pytest.mark.django_db
 class TestNextTarget:
     """`_next` with control characters is refused (never a 500 after the commit), the
-    Location is the checked URL, and an https page never redirects to http."""
+    Location is the checked URL, and an https page never redirects to http. A refused
+    target is ignored: the browser lands on the service's thank-you page (SPEC §8)."""
 
     def post(self, client, workspace, target: str, origin: str = "https://acme.example"):
         return client.post(
@@ -268,6 +270,12 @@ class TestNextTarget:
             HTTP_ACCEPT="text/html,application/xhtml+xml",
             HTTP_ORIGIN=origin,
         )
+
+    def assert_refused(self, response, workspace, target: str) -> None:
+        assert response.status_code == 303
+        assert response["Location"] == f"/v1/webhook/{workspace.id}/thanks"
+        headers = {"Accept": "text/html", "Origin": "https://acme.example"}
+        assert redirect_target({"_next": target}, headers) is None
 
     @pytest.mark.parametrize(
         "target",
@@ -281,14 +289,13 @@ class TestNextTarget:
     )
     def test_control_characters_are_refused_and_the_lead_kept(self, client, workspace, target):
         response = self.post(client, workspace, target)
-        assert response.status_code == 201
-        assert "Location" not in response
+        self.assert_refused(response, workspace, target)
+        assert "Set-Cookie" not in response and "X" not in response
         assert Lead.objects.get().email == "v@example.com"
 
     def test_an_https_page_never_redirects_to_http(self, client, workspace):
         response = self.post(client, workspace, "http://acme.example/thanks")
-        assert response.status_code == 201
-        assert "Location" not in response
+        self.assert_refused(response, workspace, "http://acme.example/thanks")
 
     def test_an_http_page_may_redirect_to_https(self, client, workspace):
         response = self.post(
@@ -299,8 +306,7 @@ class TestNextTarget:
 
     def test_credentials_in_the_target_are_refused(self, client, workspace):
         response = self.post(client, workspace, "https://acme.example@evil.example/thanks")
-        assert response.status_code == 201
-        assert "Location" not in response
+        self.assert_refused(response, workspace, "https://acme.example@evil.example/thanks")
 
     def test_a_valid_target_is_the_location(self, client, workspace):
         response = self.post(client, workspace, "https://ACME.example/thanks?from=form#top")

@@ -31,13 +31,20 @@ def test_unknown_paths_under_v1_are_a_json_404(api_client, path):
     assert Lead.objects.count() == 0
 
 
-@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
-def test_other_methods_are_a_json_405(api_client, workspace, method):
-    for path in ("/v1/create-lead", f"/v1/webhook/{workspace.id}/"):
-        response = getattr(api_client, method)(path)
-        assert response.status_code == 405
-        assert response.json() == {"message": f"Method {method.upper()} not allowed"}
-        assert response["Allow"] == "POST, OPTIONS"
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [(method, "/v1/create-lead", "POST, OPTIONS") for method in ("get", "put", "patch", "delete")]
+    # The webhook answers GET and HEAD too (SPEC §8: "is my form connected?").
+    + [
+        (method, "/v1/webhook/{id}/", "GET, POST, HEAD, OPTIONS")
+        for method in ("put", "patch", "delete")
+    ],
+)
+def test_other_methods_are_a_json_405(api_client, workspace, method, path, allow):
+    response = getattr(api_client, method)(path.format(id=workspace.id))
+    assert response.status_code == 405
+    assert response.json() == {"message": f"Method {method.upper()} not allowed"}
+    assert response["Allow"] == allow
     assert Lead.objects.count() == 0
 
 

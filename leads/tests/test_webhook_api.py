@@ -368,8 +368,11 @@ def test_a_foreign_host_next_is_not_followed(api_client, webhook_url):
         HTTP_ORIGIN="https://shop.example.com",
         HTTP_REFERER="https://shop.example.com/contact",
     )
-    assert response.status_code == 201
-    assert "Location" not in response
+    # SPEC §8: a browser post whose `_next` is ignored lands on the service's thank-you page.
+    assert response.status_code == 303
+    assert response["Location"] == (
+        f"{webhook_url}/thanks?back=https%3A%2F%2Fshop.example.com%2Fcontact"
+    )
     assert response.json()["id"] == str(Lead.objects.get().id)
 
 

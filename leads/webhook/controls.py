@@ -3,11 +3,16 @@ target, and the retry key that makes a redelivery a duplicate."""
 
 import hashlib
 import json
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
+from django.utils.encoding import iri_to_uri
+
+from hushmetrics.pages import accepts_html
 from leads.webhook.helpers import as_text
+from workspaces.hosts import host_allowed, hostname_key
 
 HONEYPOTS = ("_gotcha", "_honeypot")
 REDIRECTS = ("_next", "_redirect")
@@ -16,6 +21,9 @@ REDIRECTS = ("_next", "_redirect")
 CONTROLS = frozenset(HONEYPOTS + REDIRECTS)
 # Longer ids are stored as a hash, so that `<kind>:<id>` fits Lead.submission_id.
 MAX_RAW_SUBMISSION_ID = 200
+# A longer `_next` is ignored: a huge Location header breaks proxies in front of us.
+MAX_REDIRECT_LENGTH = 2000
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_control(key: str) -> bool:
@@ -38,7 +46,8 @@ def header(headers: Mapping[str, str], name: str) -> str:
 
 
 def _http_url(url: str) -> SplitResult | None:
-    """`url` parsed, if it is an absolute http(s) URL with a host and no credentials."""
+    """`url` parsed, if it is an absolute http(s) URL with a valid host name and no
+    credentials (a host with `%`, a trailing dot or an empty label is not one)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (a malformed port raises here)
@@ -48,33 +57,93 @@ def _http_url(url: str) -> SplitResult | None:
         return None
     if parts.username is not None or parts.password is not None:
         return None
+    if hostname_key(parts.hostname) is None:
+        return None
     return parts
 
 
 def _origin(parts: SplitResult) -> tuple[str, int | None]:
-    return (parts.hostname or "", parts.port)
+    """Host name as compared (lower case, punycode) and port; a scheme's default port is
+    no port, so `https://a.example:443` is `https://a.example`."""
+    port = parts.port
+    if port == DEFAULT_PORTS.get(parts.scheme.lower()):
+        port = None
+    return (hostname_key(parts.hostname or "") or "", port)
 
 
-def redirect_target(controls: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:
-    """`_next`/`_redirect`, when the client takes HTML and it stays on the posting page's host.
+def _refused_characters(target: str) -> bool:
+    """Control, format (zero-width, bidi) and space characters anywhere, and backslashes
+    (which browsers read as `/`, so `/\\evil` is `//evil`): refused, never cleaned."""
+    return any(char == "\\" or unicodedata.category(char)[0] in ("C", "Z") for char in target)
 
-    The `Location` is rebuilt from the parsed URL that was checked, never the raw value; a
-    target with a control character or a space is refused outright (no cleaning), and an
-    https page never sends its visitor to http.
+
+def _posting_page(headers: Mapping[str, str]) -> tuple[SplitResult | None, SplitResult | None]:
+    """(the posting page's origin as Origin, else Referer, gives it; the page's own URL to
+    resolve a relative target against: the Referer when it is on that origin, without its
+    query and fragment, else the origin's root)."""
+    origin = header(headers, "origin")
+    referer = _http_url(header(headers, "referer"))
+    posting = _http_url(origin) if origin and origin != "null" else referer
+    if posting is None:
+        return None, None
+    if referer is not None and _origin(referer) == _origin(posting):
+        return posting, referer._replace(query="", fragment="")
+    return posting, posting._replace(path="/", query="", fragment="")
+
+
+def _location(parts: SplitResult) -> str:
+    """The checked URL as a `Location`: rebuilt from its parts, a non-ASCII host in punycode
+    and any other non-ASCII text percent-encoded (a header is ASCII)."""
+    netloc = parts.netloc
+    if not netloc.isascii():
+        host = hostname_key(parts.hostname or "") or ""
+        netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return iri_to_uri(urlunsplit(parts._replace(netloc=netloc)))
+
+
+def redirect_target(
+    controls: Mapping[str, Any],
+    headers: Mapping[str, str],
+    *,
+    allowed_hosts: Iterable[str] = (),
+) -> str | None:
+    """`_next` (else `_redirect`) as a checked `Location`, or None to ignore it (SPEC §8).
+
+    Only for a client that takes HTML. Valid: an absolute http(s) URL on the posting page's
+    host and port (`Origin`, else `Referer`) or on one of `allowed_hosts` (a workspace's
+    `allowed_redirect_hosts`: `a.com`, `*.b.com`), or a relative URL (`/thanks`,
+    `thanks.html`), resolved against the posting page's URL. A target with a control
+    character, a space or a backslash is refused outright (no cleaning), as are `//host`,
+    credentials, other schemes and hosts that are not plain host names; an https page never
+    sends its visitor to http. The `Location` is rebuilt from the parsed URL that was
+    checked, never the raw value.
     """
     target = next((as_text(controls[key]) for key in REDIRECTS if controls.get(key)), "")
-    if not target or "text/html" not in header(headers, "accept").lower():
+    if not target or not accepts_html(header(headers, "accept")):
         return None
-    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
+    if len(target) > MAX_REDIRECT_LENGTH or _refused_characters(target):
         return None
-    origin = header(headers, "origin")
-    posting = _http_url(origin if origin and origin != "null" else header(headers, "referer"))
-    wanted = _http_url(target)
-    if posting is None or wanted is None or _origin(wanted) != _origin(posting):
+    posting, page_url = _posting_page(headers)
+    try:
+        relative = urlsplit(target)
+        if relative.scheme or relative.netloc or target.startswith("//"):
+            wanted = _http_url(target)
+            if wanted is None:
+                return None
+            same_host = posting is not None and _origin(wanted) == _origin(posting)
+            if not same_host and not host_allowed(wanted.hostname or "", allowed_hosts):
+                return None
+        else:
+            if page_url is None or posting is None:
+                return None  # nothing to resolve it against
+            wanted = _http_url(urljoin(urlunsplit(page_url), target))
+            if wanted is None or _origin(wanted) != _origin(posting):
+                return None
+    except ValueError:  # e.g. an unclosed `[` of an IPv6 host
         return None
-    if posting.scheme.lower() == "https" and wanted.scheme.lower() != "https":
+    if posting is not None and posting.scheme.lower() == "https" and wanted.scheme == "http":
         return None
-    return urlunsplit(wanted)
+    return _location(wanted)
 
 
 def namespaced(kind: str, raw: Any) -> str | None:

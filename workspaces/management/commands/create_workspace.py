@@ -16,6 +16,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-webhook", action="store_true", help="disable the universal webhook"
         )
+        parser.add_argument(
+            "--thank-you-url",
+            default="",
+            metavar="URL",
+            help="where a browser's form post lands when it gives no valid _next (http/https)",
+        )
+        parser.add_argument(
+            "--allowed-redirect-hosts",
+            default="",
+            metavar="HOSTS",
+            help="other hosts _next may name, comma-separated: a.com,*.b.com",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         namesakes = [str(workspace.id) for workspace in workspaces_named(name=str(options["name"]))]
@@ -24,6 +36,8 @@ class Command(BaseCommand):
                 name=str(options["name"]),
                 require_api_key=bool(options["require_api_key"]),
                 webhook_enabled=not options["no_webhook"],
+                thank_you_url=str(options["thank_you_url"]),
+                allowed_redirect_hosts=str(options["allowed_redirect_hosts"]),
             )
         if namesakes:
             self.stderr.write(

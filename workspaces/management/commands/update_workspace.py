@@ -10,11 +10,20 @@ from workspaces.management.commands._base import (
 )
 from workspaces.services import workspace_update
 
-FIELDS = ("name", "require_api_key", "webhook_enabled")
+FIELDS = (
+    "name",
+    "require_api_key",
+    "webhook_enabled",
+    "thank_you_url",
+    "allowed_redirect_hosts",
+)
 
 
 class Command(BaseCommand):
-    help = "Rename a workspace or switch its flags; what is not given stays. Prints its id."
+    help = (
+        "Rename a workspace, switch its flags or set its redirect settings; what is not given "
+        "stays. Prints its id."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("workspace", help=WORKSPACE_HELP)
@@ -29,6 +38,16 @@ class Command(BaseCommand):
             action=argparse.BooleanOptionalAction,
             help="whether the universal webhook takes submissions (off: 404)",
         )
+        parser.add_argument(
+            "--thank-you-url",
+            metavar="URL",
+            help="where a browser's form post lands when it gives no valid _next; '' clears",
+        )
+        parser.add_argument(
+            "--allowed-redirect-hosts",
+            metavar="HOSTS",
+            help="other hosts _next may name, comma-separated (a.com,*.b.com); '' clears",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = get_workspace_or_fail(options["workspace"])
@@ -39,6 +58,8 @@ class Command(BaseCommand):
                 name=options["name"],
                 require_api_key=options["require_api_key"],
                 webhook_enabled=options["webhook"],
+                thank_you_url=options["thank_you_url"],
+                allowed_redirect_hosts=options["allowed_redirect_hosts"],
             )
         changes = [
             f"{field} {before[field]!r} → {getattr(workspace, field)!r}"
