@@ -821,8 +821,9 @@ def outbound_in_scenario(
 ) -> dict[str, float | int | None]:
     """The events committed during one scenario: how many, how many delivered, the delay
     from commit to first receipt, the duplicates received meanwhile; and, for a fault
-    scenario, how long after the fault ended every event committed before then had been
-    received (the backlog drained; None if some never was)."""
+    scenario, how long after the fault ended the receiver got a request again (deliveries
+    resumed) and every event committed before then had been received (the backlog drained;
+    None if some never was)."""
     scenario = scenarios[index]
     start = scenario.started
     end = scenarios[index + 1].started if index + 1 < len(scenarios) else float("inf")
@@ -836,10 +837,14 @@ def outbound_in_scenario(
         "duplicates": sum(1 for r in repeats(receipts) if start <= r.at < end),
         "p50 s": delays[len(delays) // 2] if delays else None,
         "max s": delays[-1] if delays else None,
+        "resumed s": None,
         "drained s": None,
     }
     if scenario.back is not None:
         back = scenario.back
+        figures["resumed s"] = min((r.at for r in receipts if r.at >= back), default=None)
+        if figures["resumed s"] is not None:
+            figures["resumed s"] -= back
         before = [e.id for e in events if e.created < back]
         if all(event_id in first for event_id in before):
             figures["drained s"] = max([back, *(first[i] for i in before)]) - back
@@ -1097,6 +1102,13 @@ def main() -> int:
         say("waiting for the delivery backlog to drain")
         drained = wait_drained(postgres.url, workspace, receiver, args.drain_limit)
         outbound = read_outbound(postgres.url, workspace)
+        with psycopg.connect(postgres.url) as connection:
+            # Context for "no event for a rolled-back write": how many transactions the
+            # database rolled back (the outage's aborted ones, the reference races' losers).
+            rollbacks = _count(
+                connection,
+                "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+            )
         receipts = list(receiver.receipts)
     finally:
         if load is not None and not load.stopping.is_set():
@@ -1115,6 +1127,7 @@ def main() -> int:
 
     failed = report(args, scenarios, results, data)
     failed += report_outbound(args, scenarios, outbound, receipts, drained, load.stopped_at)
+    print(f"  {'transactions rolled back':<26}{rollbacks:>7}  (PostgreSQL's count, all causes)")
     print("all checks passed" if not failed else "FAILED: " + "; ".join(failed))
     return 0 if not failed else 1
 
@@ -1219,12 +1232,13 @@ def report_outbound(
     failed = [name for name in OUTBOUND_MUST_BE_ZERO if data[name]]
     if not drained:
         failed.append(f"backlog not drained within {args.drain_limit:g} s")
-    columns = ["events", "delivered", "retried", "duplicates", "p50 s", "max s", "drained s"]
+    columns = ["events", "delivered", "retried", "duplicates", "p50 s", "max s"]
+    columns += ["resumed s", "drained s"]
     print(
         f"\nOutbound deliveries: 1 webhook destination (a local receiver), 1 worker "
         f"(threads × {args.worker_concurrency}, beat embedded), Redis broker"
     )
-    print(f"{'scenario':<29}" + "".join(f"{c:>11}" for c in columns) + "  result")
+    print(f"{'scenario':<29}" + "".join(f"{c:>10}" for c in columns) + "  result")
     for index, scenario in enumerate(scenarios):
         figures = outbound_in_scenario(events, receipts, scenarios, index)
         checks = {"every event delivered": figures["delivered"] == figures["events"]}
@@ -1234,9 +1248,9 @@ def report_outbound(
             checks["backlog drained"] = figures["drained s"] is not None
         failed += [f"{scenario.name}: {name}" for name, ok in checks.items() if not ok]
         shown = "".join(
-            f"{'-' if value is None else value:>11}"
+            f"{'-' if value is None else value:>10}"
             if not isinstance(value, float)
-            else f"{value:>11.2f}"
+            else f"{value:>10.2f}"
             for value in (figures[c] for c in columns)
         )
         print(f"{scenario.name:<29}{shown}  {'ok' if all(checks.values()) else 'FAIL'}")

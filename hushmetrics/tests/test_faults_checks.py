@@ -148,13 +148,16 @@ def test_outbound_figures_per_scenario_and_when_the_backlog_drained():
         "duplicates": 0,
         "p50 s": pytest.approx(0.5),
         "max s": pytest.approx(0.5),
-        "drained s": None,  # no fault ended in it
+        "resumed s": None,  # no fault ended in it
+        "drained s": None,
     }
     assert killed["events"] == killed["delivered"] == 2
     assert (killed["retried"], killed["duplicates"]) == (1, 0)
     assert (killed["p50 s"], killed["max s"]) == (pytest.approx(4.0), pytest.approx(4.0))
+    assert killed["resumed s"] == pytest.approx(3.5)  # the first request after 12.0: 15.5
     assert killed["drained s"] == pytest.approx(3.5)  # e3, committed before 12.0, at 15.5
     # e4 was never received: nothing committed before the broker's return drained; the
     # duplicate of e2 arrived during this scenario.
     assert (broker["events"], broker["delivered"], broker["duplicates"]) == (1, 0, 1)
     assert broker["drained s"] is None and broker["p50 s"] is None
+    assert broker["resumed s"] == pytest.approx(17.0)
