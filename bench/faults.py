@@ -12,7 +12,18 @@ retry until acknowledged), and injects, one after another, with the load running
   a'. PostgreSQL restarted while the load is paused (its pooled connections all idle);
   b. Redis stopped for 3 s, then started again;
   c. SIGHUP to gunicorn (graceful reload);
-  d. SIGTERM to gunicorn (graceful shutdown), then gunicorn started again.
+  d. SIGTERM to gunicorn (graceful shutdown), then gunicorn started again;
+  e. SIGKILL to the delivery worker (its process group: worker and embedded beat) while the
+     receiver is slow, so deliveries are in flight, then the worker started again;
+  f. the broker (the same redis-server) stopped for 10 s, then started again (empty).
+
+Outbound: the workspace has one webhook destination, a receiver in this process (an HTTP
+server thread on loopback that verifies each Standard Webhooks signature, records every
+`webhook-id` and answers 200), and one delivery worker runs throughout, as `make worker`
+does (`celery -A hushmetrics worker -B --pool threads`, that Redis as the broker), with short
+retries and re-rings (OUTBOUND_RETRY_SCHEDULE=1,2,4,8, OUTBOUND_RERING_SECONDS=10,
+OUTBOUND_TIMEOUT_SECONDS=5). So scenario a is also "PostgreSQL down under the worker", and b
+a short broker outage.
 
 Every response is recorded (status, content type, body, the ids of a 2xx). Checked: every
 non-2xx is a JSON 503 (with Retry-After) or 429 in its surface's envelope, never a 500 or
@@ -23,12 +34,18 @@ querying the script's PostgreSQL directly: every id acknowledged with a 2xx is s
 (acknowledged-but-lost = 0), every opt-in has exactly the Q&A that was sent (partial = 0), no
 external_reference or webhook Idempotency-Key was stored twice.
 Connection errors while gunicorn is down are counted apart (they acknowledge nothing).
+Once the load stops and the delivery backlog has drained: every stored lead and opt-in has
+its lead.created / optin.created event and every event its stored write (none for a
+rolled-back one), every event has a succeeded delivery and its webhook-id reached the
+receiver (missing = 0, failed = 0, bad signatures = 0); duplicates are counted, and allowed
+only after the first fault. Per scenario (by the event's commit): the delay from commit to
+first receipt, how soon after the fault deliveries resumed and the backlog drained.
 Exits non-zero if any check fails.
 
-    python bench/faults.py [--outage 5] [--settle 8] [--log responses.jsonl]
+    python bench/faults.py [--outage 5] [--settle 8] [--broker-outage 10] [--log responses.jsonl]
 
 Needs the PostgreSQL server binaries (Debian: /usr/lib/postgresql/*/bin) and redis-server.
-Takes about a minute; everything it starts is stopped and deleted at the end.
+Takes about two minutes; everything it starts is stopped and deleted at the end.
 """
 
 import argparse
@@ -1238,7 +1255,7 @@ def report_outbound(
         f"\nOutbound deliveries: 1 webhook destination (a local receiver), 1 worker "
         f"(threads × {args.worker_concurrency}, beat embedded), Redis broker"
     )
-    print(f"{'scenario':<29}" + "".join(f"{c:>10}" for c in columns) + "  result")
+    print(f"{'scenario':<29}" + "".join(f"{c:>11}" for c in columns) + "  result")
     for index, scenario in enumerate(scenarios):
         figures = outbound_in_scenario(events, receipts, scenarios, index)
         checks = {"every event delivered": figures["delivered"] == figures["events"]}
@@ -1248,9 +1265,9 @@ def report_outbound(
             checks["backlog drained"] = figures["drained s"] is not None
         failed += [f"{scenario.name}: {name}" for name, ok in checks.items() if not ok]
         shown = "".join(
-            f"{'-' if value is None else value:>10}"
+            f"{'-' if value is None else value:>11}"
             if not isinstance(value, float)
-            else f"{value:>10.2f}"
+            else f"{value:>11.2f}"
             for value in (figures[c] for c in columns)
         )
         print(f"{scenario.name:<29}{shown}  {'ok' if all(checks.values()) else 'FAIL'}")
