@@ -21,7 +21,7 @@ class Channel(redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> Any:
         if self.connection.client is None:
             raise RedisConnectionError("the broker connection is closed")
-        return super()._connparams(asynchronous)
+        return super()._connparams(asynchronous)  # type: ignore[misc]  # not in the kombu stubs
 
 
 class Transport(redis.Transport):
