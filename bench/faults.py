@@ -561,7 +561,8 @@ class Receiver:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for serve_forever, so only if it runs
+            self.server.shutdown()
         self.server.server_close()
 
 
@@ -597,6 +598,13 @@ class Worker:
                     return
             time.sleep(0.1)
         raise SystemExit("the worker did not become ready")
+
+    @property
+    def running(self) -> subprocess.Popen:
+        """The process `start` began."""
+        if self.process is None:
+            raise RuntimeError("the worker is not started")
+        return self.process
 
     def pids(self) -> list[int]:
         """The worker's process group: the worker and its embedded beat."""
@@ -1127,6 +1135,8 @@ def main() -> int:
                 "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()",
             )
         receipts = list(receiver.receipts)
+        # The worker is only ever stopped by us: one that exited stopped delivering.
+        worker_exit = worker.running.poll()
     finally:
         if load is not None and not load.stopping.is_set():
             load.stop()
@@ -1145,6 +1155,9 @@ def main() -> int:
     failed = report(args, scenarios, results, data)
     failed += report_outbound(args, scenarios, outbound, receipts, drained, load.stopped_at)
     print(f"  {'transactions rolled back':<26}{rollbacks:>7}  (PostgreSQL's count, all causes)")
+    if worker_exit is not None:
+        print(f"the delivery worker exited on its own (status {worker_exit}): see worker.log")
+        failed.append("the delivery worker exited")
     print("all checks passed" if not failed else "FAILED: " + "; ".join(failed))
     return 0 if not failed else 1
 
