@@ -8,7 +8,6 @@ from kombu import Connection, Exchange, Queue
 from kombu.common import ignore_errors
 
 from hushmetrics import broker
-from hushmetrics.celery import app as celery_app
 from outbound.tests.worker import BROKER_URL, broker_reachable
 
 # A real Redis: CI's PostgreSQL + Redis run, as the worker's end-to-end tests.
@@ -47,8 +46,12 @@ def test_closing_a_lost_connection_with_unacknowledged_messages_raises_nothing(r
     assert redis_broker.hlen("unacked") == 1
 
 
-def test_the_apps_redis_broker_uses_this_transport():
+def test_a_redis_broker_is_configured_with_this_transport():
+    """What a worker and the web processes get from the settings (the tests' own Celery app
+    is pointed at the memory broker by conftest.py)."""
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("the broker is not Redis in these settings")
-    with celery_app.connection_for_write() as connection:
-        assert isinstance(connection.transport, broker.Transport)
+    assert settings.CELERY_BROKER_TRANSPORT == "hushmetrics.broker:Transport"
+    connection = Connection(settings.CELERY_BROKER_URL, transport=settings.CELERY_BROKER_TRANSPORT)
+    assert isinstance(connection.transport, broker.Transport)
+    assert connection.as_uri().endswith(settings.CELERY_BROKER_URL.split("://", 1)[1])

@@ -42,15 +42,16 @@ def test_database_url() -> str:
 def app_broker(url: str) -> Iterator[None]:
     """Point this process's Celery app (the on-commit rings) at `url` for a while."""
     conf: Any = celery_app.conf
-    saved = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url, conf.broker_transport_options = url, {}
+    saved = (conf.broker_url, conf.broker_transport, conf.broker_transport_options)
+    # The transport follows the URL's scheme (a broker_transport would take precedence).
+    conf.broker_url, conf.broker_transport, conf.broker_transport_options = url, None, {}
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     try:
         yield
     finally:
         celery_app.pool.force_close_all()
-        conf.broker_url, conf.broker_transport_options = saved
+        conf.broker_url, conf.broker_transport, conf.broker_transport_options = saved
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
