@@ -35,7 +35,9 @@ hypothesis_settings.load_profile(
 
 # Task messages rung in tests go to kombu's in-process memory broker (outbound.tests read
 # them from there); the end-to-end tests point the app at a real Redis broker themselves.
-celery_app.conf.update(broker_url="memory://", broker_transport_options={})
+# No broker_transport: with REDIS_URL set, the settings name our Redis transport, which
+# would take precedence over the URL's scheme.
+celery_app.conf.update(broker_url="memory://", broker_transport=None, broker_transport_options={})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

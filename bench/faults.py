@@ -12,7 +12,18 @@ retry until acknowledged), and injects, one after another, with the load running
   a'. PostgreSQL restarted while the load is paused (its pooled connections all idle);
   b. Redis stopped for 3 s, then started again;
   c. SIGHUP to gunicorn (graceful reload);
-  d. SIGTERM to gunicorn (graceful shutdown), then gunicorn started again.
+  d. SIGTERM to gunicorn (graceful shutdown), then gunicorn started again;
+  e. SIGKILL to the delivery worker (its process group: worker and embedded beat) while the
+     receiver is slow, so deliveries are in flight, then the worker started again;
+  f. the broker (the same redis-server) stopped for 10 s, then started again (empty).
+
+Outbound: the workspace has one webhook destination, a receiver in this process (an HTTP
+server thread on loopback that verifies each Standard Webhooks signature, records every
+`webhook-id` and answers 200), and one delivery worker runs throughout, as `make worker`
+does (`celery -A hushmetrics worker -B --pool threads`, that Redis as the broker), with short
+retries and re-rings (OUTBOUND_RETRY_SCHEDULE=1,2,4,8, OUTBOUND_RERING_SECONDS=10,
+OUTBOUND_TIMEOUT_SECONDS=5). So scenario a is also "PostgreSQL down under the worker", and b
+a short broker outage.
 
 Every response is recorded (status, content type, body, the ids of a 2xx). Checked: every
 non-2xx is a JSON 503 (with Retry-After) or 429 in its surface's envelope, never a 500 or
@@ -23,12 +34,18 @@ querying the script's PostgreSQL directly: every id acknowledged with a 2xx is s
 (acknowledged-but-lost = 0), every opt-in has exactly the Q&A that was sent (partial = 0), no
 external_reference or webhook Idempotency-Key was stored twice.
 Connection errors while gunicorn is down are counted apart (they acknowledge nothing).
+Once the load stops and the delivery backlog has drained: every stored lead and opt-in has
+its lead.created / optin.created event and every event its stored write (none for a
+rolled-back one), every event has a succeeded delivery and its webhook-id reached the
+receiver (missing = 0, failed = 0, bad signatures = 0); duplicates are counted, and allowed
+only after the first fault. Per scenario (by the event's commit): the delay from commit to
+first receipt, how soon after the fault deliveries resumed and the backlog drained.
 Exits non-zero if any check fails.
 
-    python bench/faults.py [--outage 5] [--settle 8] [--log responses.jsonl]
+    python bench/faults.py [--outage 5] [--settle 8] [--broker-outage 10] [--log responses.jsonl]
 
 Needs the PostgreSQL server binaries (Debian: /usr/lib/postgresql/*/bin) and redis-server.
-Takes about a minute; everything it starts is stopped and deleted at the end.
+Takes about two minutes; everything it starts is stopped and deleted at the end.
 """
 
 import argparse
@@ -49,10 +66,12 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -471,6 +490,156 @@ class Gunicorn:
                 self.process.wait()
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A sender killed mid-request (scenario e) is expected: no traceback."""
+
+
+class Receiver:
+    """The webhook destination: an HTTP server thread on a loopback port that records every
+    `webhook-id` it gets (when, and whether its Standard Webhooks signature verified) and
+    answers 200; `slow` makes it hold each request for a while first."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.secret = ""
+        self.receipts: list[Receipt] = []
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.slow_until = 0.0  # monotonic; until then every request waits `slow_seconds`
+        self.slow_seconds = 0.0
+        self.server = QuietServer(("127.0.0.1", port), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                with receiver.lock:
+                    receiver.in_flight += 1
+                try:
+                    body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                    receiver.record(dict(self.headers.items()), body)
+                    if time.monotonic() < receiver.slow_until:
+                        time.sleep(receiver.slow_seconds)
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                finally:
+                    with receiver.lock:
+                        receiver.in_flight -= 1
+
+        return Handler
+
+    def record(self, headers: dict[str, str], body: bytes) -> None:
+        lowered = {name.lower(): value for name, value in headers.items()}
+        try:
+            Webhook(self.secret).verify(body, lowered)
+            signed = True
+        except WebhookVerificationError:
+            signed = False
+        receipt = Receipt(lowered.get("webhook-id", ""), time.monotonic(), signed)
+        with self.lock:
+            self.receipts.append(receipt)
+
+    def seen(self) -> set[str]:
+        with self.lock:
+            return {receipt.webhook_id for receipt in self.receipts}
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():  # shutdown() waits for serve_forever, so only if it runs
+            self.server.shutdown()
+        self.server.server_close()
+
+
+class Worker:
+    """`make worker`'s delivery worker: `celery -A hushmetrics worker -B --pool threads`,
+    in a process group of its own (the embedded beat is a child process), so a SIGKILL
+    kills the worker and its beat together, as the OOM killer or a lost machine would."""
+
+    def __init__(self, root: Path, env: dict[str, str], concurrency: int) -> None:
+        self.env = env
+        self.concurrency = concurrency
+        self.log = root / "worker.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.process = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "hushmetrics", "worker", "-B", "--pool", "threads"]
+            + ["--concurrency", str(self.concurrency), "--loglevel", "INFO"],
+            cwd=PROJECT,
+            env=self.env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"the worker exited:\n{self.log.read_text()[-3000:]}")
+            with self.log.open("rb") as log:
+                log.seek(offset)
+                if b" ready." in log.read():
+                    return
+            time.sleep(0.1)
+        raise SystemExit("the worker did not become ready")
+
+    @property
+    def running(self) -> subprocess.Popen:
+        """The process `start` began."""
+        if self.process is None:
+            raise RuntimeError("the worker is not started")
+        return self.process
+
+    def pids(self) -> list[int]:
+        """The worker's process group: the worker and its embedded beat."""
+        if self.process is None:
+            return []
+        group = self.process.pid
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == group and fields[0] != "Z":
+                    found.append(int(stat.parent.name))
+        return sorted(found)
+
+    def kill(self) -> list[int]:
+        """SIGKILL to every process of the group; the pids killed."""
+        pids = self.pids()
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        return pids
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # the beat child, if it lingers
+        self.process.wait()
+
+
 # --- The checks -----------------------------------------------------------------------------
 @dataclass
 class Scenario:
@@ -596,6 +765,174 @@ def verify_database(url: str, workspace: str, results: list[Result]) -> dict[str
     }
 
 
+# --- The outbound checks --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Receipt:
+    """One webhook request the receiver got."""
+
+    webhook_id: str
+    at: float  # monotonic
+    signed: bool  # its signature verified with the destination's secret
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An outbound Event of the workspace, with its deliveries' outcome."""
+
+    id: str
+    type: str
+    subject: str  # the id of the lead (lead.created) or of the opt-in (optin.created)
+    created: float  # monotonic
+    succeeded: bool = False  # a delivery of it succeeded
+    failed: bool = False  # a delivery of it failed for good
+    attempts: int = 0  # the most attempts one of its deliveries took
+
+
+def first_receipts(receipts: Iterable[Receipt]) -> dict[str, float]:
+    """When each webhook-id was first received."""
+    first: dict[str, float] = {}
+    for receipt in receipts:
+        first[receipt.webhook_id] = min(first.get(receipt.webhook_id, receipt.at), receipt.at)
+    return first
+
+
+def repeats(receipts: Iterable[Receipt]) -> list[Receipt]:
+    """The receipts of a webhook-id already received before: the duplicates."""
+    seen: set[str] = set()
+    found = []
+    for receipt in sorted(receipts, key=lambda r: r.at):
+        if receipt.webhook_id in seen:
+            found.append(receipt)
+        seen.add(receipt.webhook_id)
+    return found
+
+
+def check_outbound(
+    events: list[EventRow],
+    leads: set[str],
+    optins: set[str],
+    receipts: list[Receipt],
+    first_fault: float,
+) -> dict[str, int]:
+    """Every committed write has its event, every event its write (none for a rolled-back
+    one), and every event was delivered at least once: a succeeded delivery and its
+    webhook-id seen by the receiver. Duplicates are a figure, allowed only after a fault."""
+    first = first_receipts(receipts)
+    written = {"lead.created": leads, "optin.created": optins}
+    subjects = defaultdict(set)
+    for event in events:
+        subjects[event.type].add(event.subject)
+    duplicates = repeats(receipts)
+    return {
+        "events": len(events),
+        "events delivered": sum(1 for e in events if e.succeeded and e.id in first),
+        "events missing": sum(1 for e in events if not (e.succeeded and e.id in first)),
+        "deliveries failed": sum(1 for e in events if e.failed),
+        "events retried": sum(1 for e in events if e.attempts > 1),
+        "events without their write": sum(
+            1 for e in events if e.subject not in written.get(e.type, set())
+        ),
+        "writes without their event": len(leads - subjects["lead.created"])
+        + len(optins - subjects["optin.created"]),
+        "unknown webhook-ids": len(first.keys() - {e.id for e in events}),
+        "bad signatures": sum(1 for r in receipts if not r.signed),
+        "duplicate receipts": len(duplicates),
+        "duplicates before a fault": sum(1 for r in duplicates if r.at < first_fault),
+    }
+
+
+def outbound_in_scenario(
+    events: list[EventRow], receipts: list[Receipt], scenarios: list[Scenario], index: int
+) -> dict[str, float | int | None]:
+    """The events committed during one scenario: how many, how many delivered, the delay
+    from commit to first receipt, the duplicates received meanwhile; and, for a fault
+    scenario, how long after the fault ended the receiver got a request again (deliveries
+    resumed) and every event committed before then had been received (the backlog drained;
+    None if some never was)."""
+    scenario = scenarios[index]
+    start = scenario.started
+    end = scenarios[index + 1].started if index + 1 < len(scenarios) else float("inf")
+    first = first_receipts(receipts)
+    mine = [e for e in events if start <= e.created < end]
+    delays = sorted(first[e.id] - e.created for e in mine if e.id in first)
+    figures: dict[str, float | int | None] = {
+        "events": len(mine),
+        "delivered": sum(1 for e in mine if e.succeeded and e.id in first),
+        "retried": sum(1 for e in mine if e.attempts > 1),
+        "duplicates": sum(1 for r in repeats(receipts) if start <= r.at < end),
+        "p50 s": delays[len(delays) // 2] if delays else None,
+        "max s": delays[-1] if delays else None,
+        "resumed s": None,
+        "drained s": None,
+    }
+    if scenario.back is not None:
+        back = scenario.back
+        figures["resumed s"] = min((r.at for r in receipts if r.at >= back), default=None)
+        if figures["resumed s"] is not None:
+            figures["resumed s"] -= back
+        before = [e.id for e in events if e.created < back]
+        if all(event_id in first for event_id in before):
+            figures["drained s"] = max([back, *(first[i] for i in before)]) - back
+    return figures
+
+
+def read_outbound(url: str, workspace: str) -> tuple[list[EventRow], set[str], set[str]]:
+    """The workspace's events (with their deliveries' outcome), lead ids and opt-in ids,
+    read from PostgreSQL itself."""
+    offset = time.time() - time.monotonic()
+    with psycopg.connect(url) as connection:
+        events = [
+            EventRow(str(row[0]), row[1], row[2] or "", float(row[3]) - offset, *row[4:])
+            for row in connection.execute(
+                """
+                SELECT e.id, e.type,
+                       CASE WHEN e.type = 'optin.created' THEN e.payload -> 'opt_in' ->> 'id'
+                            ELSE e.payload -> 'lead' ->> 'id' END,
+                       extract(epoch FROM e.created_at),
+                       COALESCE(bool_or(d.state = 'succeeded'), false),
+                       COALESCE(bool_or(d.state = 'failed'), false),
+                       COALESCE(max(d.attempts), 0)
+                FROM outbound_event e LEFT JOIN outbound_delivery d ON d.event_id = e.id
+                WHERE e.workspace_id = %s GROUP BY e.id
+                """,
+                [workspace],
+            )
+        ]
+        leads = {
+            str(row[0])
+            for row in connection.execute(
+                "SELECT id FROM leads_lead WHERE workspace_id = %s", [workspace]
+            )
+        }
+        optins = {
+            str(row[0])
+            for row in connection.execute(
+                "SELECT id FROM optin_optin WHERE workspace_id = %s", [workspace]
+            )
+        }
+    return events, leads, optins
+
+
+def wait_drained(url: str, workspace: str, receiver: Receiver, limit: float) -> bool:
+    """Wait until no delivery is pending and the receiver has seen every event's id."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psycopg.OperationalError), psycopg.connect(url) as connection:
+            pending = _count(
+                connection, "SELECT count(*) FROM outbound_delivery WHERE state = 'pending'"
+            )
+            ids = {
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT id FROM outbound_event WHERE workspace_id = %s", [workspace]
+                )
+            }
+            if not pending and ids <= receiver.seen():
+                return True
+        time.sleep(1)
+    return False
+
+
 # --- The run --------------------------------------------------------------------------------
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -607,6 +944,11 @@ def main() -> int:
     parser.add_argument("--redis-outage", type=float, default=3.0)
     parser.add_argument("--settle", type=float, default=8.0, help="seconds of load after each")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--broker-outage", type=float, default=10.0)
+    parser.add_argument("--worker-concurrency", type=int, default=8)
+    parser.add_argument(
+        "--drain-limit", type=float, default=300.0, help="seconds the backlog may take to drain"
+    )
     parser.add_argument("--log", type=Path, help="write every response here (JSON lines)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' directory")
     args = parser.parse_args()
@@ -619,6 +961,7 @@ def main() -> int:
     postgres = Postgres(root, free_port(range(19300, 19320)))
     redis = Redis(root, free_port(range(19320, 19340)))
     port = free_port(range(19340, 19360))
+    receiver = Receiver(free_port(range(19360, 19380)))
     env = {
         **os.environ,
         "DATABASE_URL": postgres.url,
@@ -636,11 +979,24 @@ def main() -> int:
         "LOG_LEVEL": "warning",
         # No worker recycling mid-run: the PostgreSQL scenario checks the workers survive.
         "GUNICORN_MAX_REQUESTS": "1000000",
+        # Outbound: the broker on the same redis-server (its own db), the beat schedule in
+        # our directory, the receiver on loopback, and short retries and re-rings so the
+        # run stays short (the lease of a claimed delivery is the timeout + 30 s).
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis.port}/1",
+        "CELERY_BROKER_DIR": str(root / "celery"),
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",
+        "OUTBOUND_RETRY_SCHEDULE": "1,2,4,8",
+        "OUTBOUND_TIMEOUT_SECONDS": "5",
+        "OUTBOUND_RERING_SECONDS": "10",
     }
     gunicorn = Gunicorn(root, port, env)
+    worker = Worker(root, env, args.worker_concurrency)
     load = None
     try:
-        say(f"servers in {root}: PostgreSQL :{postgres.port}, Redis :{redis.port}, web :{port}")
+        say(
+            f"servers in {root}: PostgreSQL :{postgres.port}, Redis :{redis.port}, "
+            f"web :{port}, receiver :{receiver.port}"
+        )
         postgres.init()
         postgres.start()
         postgres.create_database()
@@ -651,6 +1007,12 @@ def main() -> int:
         key = run(
             [python, "manage.py", "issue_api_key", "--workspace", workspace, "--name", "f"], env
         )
+        receiver.start()
+        destination = [python, "manage.py", "create_destination", "--workspace", workspace]
+        destination += ["--kind", "webhook", "--url", receiver.url, "--include-spam"]
+        created = run(destination, env)
+        receiver.secret = created.splitlines()[1]
+        worker.start()
         gunicorn.start()
 
         load = Load(port, workspace, key)
@@ -722,13 +1084,64 @@ def main() -> int:
         )
         scenario.checks["gunicorn exited 0"] = code == 0
         time.sleep(args.settle / 2)
+
+        say("e. SIGKILL to the delivery worker mid-delivery, then start it again")
+        scenario = Scenario("e. worker SIGKILL", "steady", time.monotonic())
+        scenarios.append(scenario)
+        receiver.slow_seconds = 2.0
+        receiver.slow_until = time.monotonic() + 10
+        deadline = time.monotonic() + 8
+        while receiver.in_flight < args.worker_concurrency and time.monotonic() < deadline:
+            time.sleep(0.02)
+        in_flight = receiver.in_flight
+        killed = worker.kill()
+        receiver.slow_until = 0.0
+        dead = time.monotonic()
+        worker.start()
+        scenario.back = time.monotonic()
+        scenario.fault = (
+            f"receiver slowed to 2 s a request; SIGKILL to {len(killed)} processes (worker and "
+            f"beat) with {in_flight} deliveries in flight; started again, ready "
+            f"{scenario.back - dead:.1f} s later"
+        )
+        scenario.checks["deliveries in flight at the kill"] = in_flight > 0
+        time.sleep(args.settle)
+
+        say(f"f. stopping the broker (redis-server) for {args.broker_outage:g} s")
+        scenario = Scenario("f. broker down", "steady", time.monotonic())
+        scenarios.append(scenario)
+        redis.stop()
+        stopped = time.monotonic()
+        time.sleep(args.broker_outage)
+        redis.start()
+        scenario.back = time.monotonic()
+        scenario.fault = (
+            f"stopped, down {scenario.back - stopped:.1f} s (its queue lost: no persistence), "
+            "then started"
+        )
+        time.sleep(args.settle)
         say("stopping the load (retrying clients finish their submissions)")
         load.stop()
         results = sorted(load.results, key=lambda r: r.started)
         data = verify_database(postgres.url, workspace, results)
+        say("waiting for the delivery backlog to drain")
+        drained = wait_drained(postgres.url, workspace, receiver, args.drain_limit)
+        outbound = read_outbound(postgres.url, workspace)
+        with psycopg.connect(postgres.url) as connection:
+            # Context for "no event for a rolled-back write": how many transactions the
+            # database rolled back (the outage's aborted ones, the reference races' losers).
+            rollbacks = _count(
+                connection,
+                "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+            )
+        receipts = list(receiver.receipts)
+        # The worker is only ever stopped by us: one that exited stopped delivering.
+        worker_exit = worker.running.poll()
     finally:
         if load is not None and not load.stopping.is_set():
             load.stop()
+        worker.stop()
+        receiver.stop()
         gunicorn.stop()
         redis.stop()
         if postgres.data.exists():
@@ -739,10 +1152,19 @@ def main() -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
 
-    return report(args, scenarios, results, data)
+    failed = report(args, scenarios, results, data)
+    failed += report_outbound(args, scenarios, outbound, receipts, drained, load.stopped_at)
+    print(f"  {'transactions rolled back':<26}{rollbacks:>7}  (PostgreSQL's count, all causes)")
+    if worker_exit is not None:
+        print(f"the delivery worker exited on its own (status {worker_exit}): see worker.log")
+        failed.append("the delivery worker exited")
+    print("all checks passed" if not failed else "FAILED: " + "; ".join(failed))
+    return 0 if not failed else 1
 
 
-def report(args, scenarios: list[Scenario], results: list[Result], data: dict[str, int]) -> int:
+def report(
+    args, scenarios: list[Scenario], results: list[Result], data: dict[str, int]
+) -> list[str]:
     if args.log:
         with args.log.open("w") as log:
             origin = scenarios[0].started
@@ -811,8 +1233,70 @@ def report(args, scenarios: list[Scenario], results: list[Result], data: dict[st
     for name in MUST_BE_ZERO:
         if data[name]:
             failed.append(name)
-    print("all checks passed" if not failed else "FAILED: " + "; ".join(failed))
-    return 0 if not failed else 1
+    return failed
+
+
+OUTBOUND_MUST_BE_ZERO = (
+    "events missing",
+    "deliveries failed",
+    "events without their write",
+    "writes without their event",
+    "unknown webhook-ids",
+    "bad signatures",
+    "duplicates before a fault",
+)
+
+
+def report_outbound(
+    args,
+    scenarios: list[Scenario],
+    outbound: tuple[list[EventRow], set[str], set[str]],
+    receipts: list[Receipt],
+    drained: bool,
+    load_stopped: float,
+) -> list[str]:
+    """The deliveries per scenario (by the event's commit) and the checks over them all."""
+    events, leads, optins = outbound
+    faults = [s.started for s in scenarios if s.kind != "steady" or s.back is not None]
+    data = check_outbound(events, leads, optins, receipts, min(faults, default=float("inf")))
+    failed = [name for name in OUTBOUND_MUST_BE_ZERO if data[name]]
+    if not drained:
+        failed.append(f"backlog not drained within {args.drain_limit:g} s")
+    columns = ["events", "delivered", "retried", "duplicates", "p50 s", "max s"]
+    columns += ["resumed s", "drained s"]
+    print(
+        f"\nOutbound deliveries: 1 webhook destination (a local receiver), 1 worker "
+        f"(threads × {args.worker_concurrency}, beat embedded), Redis broker"
+    )
+    print(f"{'scenario':<29}" + "".join(f"{c:>11}" for c in columns) + "  result")
+    for index, scenario in enumerate(scenarios):
+        figures = outbound_in_scenario(events, receipts, scenarios, index)
+        checks = {"every event delivered": figures["delivered"] == figures["events"]}
+        if index == 0:
+            checks["no duplicate"] = figures["duplicates"] == 0
+        if scenario.back is not None:
+            checks["backlog drained"] = figures["drained s"] is not None
+        failed += [f"{scenario.name}: {name}" for name, ok in checks.items() if not ok]
+        shown = "".join(
+            f"{'-' if value is None else value:>11}"
+            if not isinstance(value, float)
+            else f"{value:>11.2f}"
+            for value in (figures[c] for c in columns)
+        )
+        print(f"{scenario.name:<29}{shown}  {'ok' if all(checks.values()) else 'FAIL'}")
+    first = first_receipts(receipts)
+    last_fault = max((s.back for s in scenarios if s.back is not None), default=None)
+    if first and last_fault is not None:
+        last = max(first.values())
+        print(
+            f"  backlog drained {last - last_fault:.1f} s after the last fault ended, "
+            f"{last - load_stopped:.1f} s after the load stopped"
+        )
+    print("outbound, read from PostgreSQL and the receiver afterwards:")
+    for name, value in data.items():
+        print(f"  {name:<26}{value:>7}")
+    print(f"  {'receipts':<26}{len(receipts):>7}")
+    return failed
 
 
 if __name__ == "__main__":

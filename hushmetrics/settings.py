@@ -223,6 +223,10 @@ else:
     # A broker that is down must cost the web request milliseconds: the ring is not
     # retried (the sweep rings again), and connecting gives up fast.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport, minus a crash that made a worker exit when the broker went
+    # away while it held unacknowledged messages (hushmetrics/broker.py).
+    CELERY_BROKER_TRANSPORT = "hushmetrics.broker:Transport"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False

@@ -42,8 +42,9 @@ def test_database_url() -> str:
 def app_broker(url: str) -> Iterator[None]:
     """Point this process's Celery app (the on-commit rings) at `url` for a while."""
     conf: Any = celery_app.conf
-    saved = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url, conf.broker_transport_options = url, {}
+    saved = (conf.broker_url, conf.broker_transport, conf.broker_transport_options)
+    # The transport follows the URL's scheme (a broker_transport would take precedence).
+    conf.broker_url, conf.broker_transport, conf.broker_transport_options = url, None, {}
     # The app caches its broker connection pool and producer pool in private attributes
     # (celery-types declares neither); clearing them makes the next publish use `url`.
     celery_app._pool = None  # type: ignore[attr-defined]  # Celery's private cached connection pool, not in celery-types
@@ -52,7 +53,7 @@ def app_broker(url: str) -> Iterator[None]:
         yield
     finally:
         celery_app.pool.force_close_all()  # type: ignore[attr-defined]  # app.pool is kombu's ConnectionPool (has it), celery-types says ProducerPool
-        conf.broker_url, conf.broker_transport_options = saved
+        conf.broker_url, conf.broker_transport, conf.broker_transport_options = saved
         celery_app._pool = None  # type: ignore[attr-defined]  # as above: private, not in celery-types
         celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]  # as above: private, not in celery-types
 
