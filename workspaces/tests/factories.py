@@ -34,10 +34,12 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[ApiKey], *args: object, **kwargs: object) -> ApiKey:
         expires_in_days = kwargs.pop("expires_in_days", None)
+        scopes = kwargs.pop("scopes", ("ingest",))
         issued = api_key_issue(
             workspace=kwargs["workspace"],  # type: ignore[arg-type]
             name=str(kwargs["name"]),
             expires_in_days=expires_in_days,  # type: ignore[arg-type]
+            scopes=scopes,  # type: ignore[arg-type]
         )
         issued.api_key.plaintext = issued.plaintext  # type: ignore[attr-defined]
         return issued.api_key
