@@ -88,6 +88,44 @@ def lead_touch(*, lead: Lead) -> Lead:
     return lead
 
 
+def _differs(lead: Lead, field: str, value: Any) -> bool:
+    # A relation is compared by id, so an unchanged setter costs no query.
+    if field in ("setter", "created_by"):
+        return getattr(lead, f"{field}_id") != (value.pk if value is not None else None)
+    return bool(getattr(lead, field) != value)
+
+
+@transaction.atomic
+def lead_edit(*, lead: Lead, data: dict[str, Any]) -> tuple[Lead, list[str]]:
+    """An edit through the lead API (SPEC §10): the lead as it is now, with `data` applied
+    through `lead_update`, and the fields that actually changed (none: nothing written).
+
+    The row is locked first and read again, so the changed fields are measured against what
+    is stored, not against a copy another edit has since overtaken. Raises Lead.DoesNotExist
+    when the lead was erased in between.
+
+    This is the one place a `lead.updated` event is to be emitted for API edits (SPEC §9),
+    with `changed`, in this transaction, once the outbound app exists.
+    """
+    locked = Lead.objects.select_for_update().filter(pk=lead.pk, workspace_id=lead.workspace_id)
+    current = locked.get()
+    changed = [field for field, value in data.items() if _differs(current, field, value)]
+    lead_update(lead=current, data={field: data[field] for field in changed})
+    return current, changed
+
+
+@transaction.atomic
+def lead_erase(*, lead: Lead) -> dict[str, int]:
+    """Delete a lead with everything stored under it (its opt-ins and their answers, by the
+    foreign keys' CASCADE); rows deleted per model label (`leads.Lead`: 1, …).
+
+    SPEC §12's erasure (inbound log entries, event payloads) extends this function when
+    those exist; every caller that erases one lead comes through here.
+    """
+    _total, deleted = lead.delete()
+    return deleted
+
+
 class SubmissionIdReused(Exception):
     """A submission id already stored for the workspace came with a different body."""
 
