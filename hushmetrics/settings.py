@@ -290,6 +290,7 @@ SPECTACULAR_SETTINGS = {
         "hushmetrics.openapi.public_descriptions",
         "hushmetrics.openapi.strip_trailing_slashes",
         "leads.schema.refine_lead_schema",
+        "leads.read_schema.refine_lead_update_schema",
         "hushmetrics.openapi.strict_request_bodies",
     ],
     "ENUM_NAME_OVERRIDES": {

@@ -25,7 +25,7 @@ from leads.read_schema import (
 )
 from leads.read_serializers import (
     LeadListQuerySerializer,
-    LeadPatchInputSerializer,
+    LeadUpdateInputSerializer,
     lead_read_output,
 )
 from leads.selectors import LeadOrder, lead_get, lead_keyset, lead_list
@@ -124,7 +124,7 @@ class LeadDetailApi(LeadApiView):
     @extend_schema(**LEAD_PATCH_SCHEMA)
     def patch(self, request: Request, lead_id: str) -> Response:
         lead = self.get_lead(lead_id)
-        serializer = LeadPatchInputSerializer(data=strip_nul(request.data))
+        serializer = LeadUpdateInputSerializer(data=strip_nul(request.data))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if data.get("setter") is not None:

@@ -139,7 +139,7 @@ class LeadListQuerySerializer(StrictSerializer):
         )
 
 
-class LeadPatchInputSerializer(StrictSerializer):
+class LeadUpdateInputSerializer(StrictSerializer):
     """PATCH /v1/leads/{id}: any of these fields, strict as create-lead's body. `setter` is a
     profile id (resolved in the workspace by the view) or null; `extra_data` replaces."""
 
