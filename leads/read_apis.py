@@ -3,6 +3,7 @@
 scope."""
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
@@ -83,7 +84,7 @@ class LeadListApi(LeadApiView):
         filters, order = query.filters(), LeadOrder(query.validated_data["order"])
         limit = query.validated_data["limit"]
         digest = query_digest(
-            workspace_id=self.workspace.id, order=order.value, filters=filters.__dict__
+            workspace_id=self.workspace.id, order=order.value, filters=asdict(filters)
         )
         after = None
         if "cursor" in query.validated_data:
@@ -109,11 +110,10 @@ class LeadListApi(LeadApiView):
 class LeadDetailApi(LeadApiView):
     parser_classes = [JSONObjectParser]
 
-    def get_required_scope(self) -> str:
-        return ApiKeyScope.LEADS_READ if self.request.method == "GET" else ApiKeyScope.LEADS_WRITE
-
     def check_permissions(self, request: Request) -> None:
-        self.required_scope = self.get_required_scope()
+        # Reading needs leads:read; changing or erasing, leads:write.
+        writes = request.method in ("PATCH", "DELETE")
+        self.required_scope = ApiKeyScope.LEADS_WRITE if writes else ApiKeyScope.LEADS_READ
         super().check_permissions(request)
 
     @extend_schema(**LEAD_DETAIL_SCHEMA)
