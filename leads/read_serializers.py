@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import QueryDict
 from django.utils import timezone
 from rest_framework import serializers
@@ -38,6 +39,19 @@ DATETIME_HELP = (
 )
 # `+00:00` sent unencoded in a query string arrives as ` 00:00`: read it as the `+` it was.
 _UNENCODED_PLUS = re.compile(r"^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
+
+
+class SearchTextField(serializers.CharField):
+    """Text to look for. A NUL character is taken (it matches no lead, see `lead_list`),
+    not refused: the parameter is valid, the answer is simply empty."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, ProhibitNullCharactersValidator)
+        ]
 
 
 class QueryDateTimeField(serializers.CharField):
@@ -87,12 +101,12 @@ class LeadListQuerySerializer(StrictSerializer):
         required=False,
         error_messages={"invalid_choice": one_of("source", Lead.Source.values)},
     )
-    email = serializers.CharField(
+    email = SearchTextField(
         required=False,
         max_length=column_max_length(Lead, "email"),
         error_messages={"blank": "email may not be blank"},
     )
-    q = serializers.CharField(
+    q = SearchTextField(
         required=False,
         trim_whitespace=False,
         min_length=MIN_SEARCH,

@@ -88,6 +88,10 @@ def lead_list(
     the first half is a range of the (workspace, field, id) indexes, so a deep page starts
     where the last one ended instead of counting past the rows before it.
     """
+    if "\x00" in f"{filters.email or ''}{filters.q or ''}":
+        # No lead holds a NUL (PostgreSQL cannot store one; every surface strips them), so
+        # nothing matches, and the database is not asked (it would refuse the parameter).
+        return []
     leads = Lead.objects.filter(workspace=workspace)
     if filters.spam is SpamFilter.EXCLUDE:
         leads = leads.filter(is_spam=False)

@@ -317,6 +317,13 @@ def test_a_parameter_given_twice_is_a_400(reader, leads):
     assert response.json()["errors"] == {"status": ["status may be given only once"]}
 
 
+def test_a_nul_in_a_search_matches_no_lead(reader, leads):
+    # No stored lead holds one (every surface strips them): an empty page, not an error.
+    for params in ({"q": "Ana\x00"}, {"email": "ana@example.com\x00"}, {"q": "\x00\x00\x00"}):
+        response = reader.get("/v1/leads", params)
+        assert (response.status_code, response.json()) == (200, {"data": [], "next_cursor": None})
+
+
 def test_nul_and_odd_text_in_parameters_is_never_a_500(reader, leads):
     for query in ("q=a%00bc", "email=%00", "q=%ED%A0%80xx", "q=%FF%FE%FD", "cursor=%00", "%00=1"):
         response = reader.get(f"/v1/leads?{query}")
