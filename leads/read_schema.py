@@ -3,7 +3,12 @@
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from hushmetrics.openapi import LEAD_API_ERROR, error_responses
@@ -34,9 +39,11 @@ class LeadReadSchema(LeadSchema):
     is_spam = serializers.BooleanField()
 
 
-class LeadListSchema(serializers.Serializer):
-    data = LeadReadSchema(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
+# Inline: a declared field named `data` would shadow Serializer.data for type checkers.
+LeadListSchema = inline_serializer(
+    "LeadListSchema",
+    {"data": LeadReadSchema(many=True), "next_cursor": serializers.CharField(allow_null=True)},
+)
 
 
 class QuestionAnswerSchema(serializers.Serializer):
@@ -57,7 +64,7 @@ class TrafficSchema(serializers.Serializer):
 
 class OptInSchema(serializers.Serializer):
     id = serializers.UUIDField()
-    source = serializers.ChoiceField(choices=OPTIN_SOURCES)
+    source = serializers.ChoiceField(choices=OPTIN_SOURCES)  # type: ignore[assignment]  # not Field.source
     external_reference = serializers.CharField(allow_null=True)
     provider_form_id = serializers.CharField()
     provider_form_name = serializers.CharField()
@@ -240,7 +247,7 @@ LIST_PARAMETERS = [
     ),
 ]
 LEAD_ID_PARAMETER = OpenApiParameter("lead_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
-AUTH = [{"ApiKey": []}]
+AUTH: list[dict[str, list[str]]] = [{"ApiKey": []}]
 
 LEAD_LIST_SCHEMA: dict[str, Any] = {
     "operation_id": "leads_list",

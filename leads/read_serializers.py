@@ -96,7 +96,7 @@ class LeadListQuerySerializer(StrictSerializer):
         required=False,
         error_messages={"invalid_choice": one_of("status", Lead.Status.values)},
     )
-    source = ChoiceField(
+    source = ChoiceField(  # type: ignore[assignment]  # the lead's field, not Field.source
         choices=Lead.Source.values,
         required=False,
         error_messages={"invalid_choice": one_of("source", Lead.Source.values)},
@@ -173,7 +173,7 @@ class LeadUpdateInputSerializer(StrictSerializer):
         required=False,
         error_messages={"invalid_choice": one_of("status", Lead.Status.values)},
     )
-    source = StrictChoiceField(
+    source = StrictChoiceField(  # type: ignore[assignment]  # the lead's field, not Field.source
         choices=Lead.Source.values,
         required=False,
         error_messages={"invalid_choice": one_of("source", Lead.Source.values)},

@@ -91,7 +91,7 @@ def lead_touch(*, lead: Lead) -> Lead:
 def _differs(lead: Lead, field: str, value: Any) -> bool:
     # A relation is compared by id, so an unchanged setter costs no query.
     if field in ("setter", "created_by"):
-        return getattr(lead, f"{field}_id") != (value.pk if value is not None else None)
+        return bool(getattr(lead, f"{field}_id") != (value.pk if value is not None else None))
     return bool(getattr(lead, field) != value)
 
 

@@ -47,5 +47,6 @@ def opt_in_output(opt_in: OptIn, answers: Sequence[QuestionAnswer]) -> dict[str,
 def lead_opt_ins(lead: Lead) -> list[dict[str, Any]]:
     """The lead's opt-ins, newest first, as `opt_ins` in its detail answer."""
     return [
-        opt_in_output(opt_in, opt_in.answers.all()) for opt_in in optin_list_for_lead(lead=lead)
+        opt_in_output(opt_in, list(opt_in.answers.all()))
+        for opt_in in optin_list_for_lead(lead=lead)
     ]
