@@ -132,7 +132,7 @@ class LeadDetailApi(LeadApiView):
             if data["setter"] is None:
                 raise ValidationError({"setter": ["No profile with this id in the workspace."]})
         try:
-            lead, _changed = lead_edit(lead=lead, data=data)
+            lead = lead_edit(lead=lead, data=data)
         except Lead.DoesNotExist:
             raise NotFound(LEAD_NOT_FOUND) from None
         return Response(lead_read_output(lead))

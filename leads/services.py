@@ -82,12 +82,6 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     return lead
 
 
-def lead_touch(*, lead: Lead) -> Lead:
-    """Record new activity on a lead with nothing to change: only updated_at moves."""
-    lead.save(update_fields=["updated_at"])
-    return lead
-
-
 def _differs(lead: Lead, field: str, value: Any) -> bool:
     # A relation is compared by id, so an unchanged setter costs no query.
     if field in ("setter", "created_by"):
@@ -96,22 +90,28 @@ def _differs(lead: Lead, field: str, value: Any) -> bool:
 
 
 @transaction.atomic
-def lead_edit(*, lead: Lead, data: dict[str, Any]) -> tuple[Lead, list[str]]:
-    """An edit through the lead API (SPEC §10): the lead as it is now, with `data` applied
-    through `lead_update`, and the fields that actually changed (none: nothing written).
+def lead_edit(*, lead: Lead, data: dict[str, Any]) -> Lead:
+    """A lead edited through the lead API (SPEC §10): `lead_update` with the fields of `data`
+    that actually differ from what is stored (none: nothing written), on the row locked and
+    read again, so the comparison is against what is stored and not a copy another edit has
+    since overtaken. Returns the lead as it is now; raises Lead.DoesNotExist when it was
+    erased in between.
 
-    The row is locked first and read again, so the changed fields are measured against what
-    is stored, not against a copy another edit has since overtaken. Raises Lead.DoesNotExist
-    when the lead was erased in between.
-
-    This is the one place a `lead.updated` event is to be emitted for API edits (SPEC §9),
-    with `changed`, in this transaction, once the outbound app exists.
+    The one place `lead.updated` is to be emitted for these edits (SPEC §9), with `changed`,
+    inside this transaction, once the outbound app exists.
     """
-    locked = Lead.objects.select_for_update().filter(pk=lead.pk, workspace_id=lead.workspace_id)
-    current = locked.get()
+    current = (
+        Lead.objects.select_for_update().filter(pk=lead.pk, workspace_id=lead.workspace_id).get()
+    )
     changed = [field for field, value in data.items() if _differs(current, field, value)]
     lead_update(lead=current, data={field: data[field] for field in changed})
-    return current, changed
+    return current
+
+
+def lead_touch(*, lead: Lead) -> Lead:
+    """Record new activity on a lead with nothing to change: only updated_at moves."""
+    lead.save(update_fields=["updated_at"])
+    return lead
 
 
 @transaction.atomic

@@ -1,10 +1,13 @@
 """GET, PATCH and DELETE /v1/leads/{id} (SPEC §10)."""
 
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from leads.models import Lead
@@ -173,16 +176,20 @@ def test_a_patch_that_changes_nothing_writes_nothing(writer, lead, django_assert
     assert Lead.objects.get(pk=lead.pk).updated_at == before
 
 
-def test_lead_edit_reports_only_the_fields_that_changed(workspace, lead):
+def test_lead_edit_writes_only_the_fields_that_changed(workspace, lead):
     from leads.services import lead_edit
 
     setter = ProfileFactory(workspace=workspace)
-    _lead, changed = lead_edit(
-        lead=lead, data={"name": lead.name, "status": "won", "value": lead.value, "setter": setter}
-    )
-    assert changed == ["status", "setter"]
-    _lead, again = lead_edit(lead=lead, data={"status": "won", "setter": setter})
-    assert again == []
+    data = {"name": lead.name, "status": "won", "value": lead.value, "setter": setter}
+    with CaptureQueriesContext(connection) as queries:
+        edited = lead_edit(lead=lead, data=data)
+    (update,) = [query["sql"] for query in queries.captured_queries if "UPDATE" in query["sql"]]
+    columns = set(re.findall(r'"(\w+)" = ', update.split("WHERE")[0]))
+    assert columns == {"status", "setter_id", "updated_at"}
+    assert (edited.status, edited.setter_id) == ("won", setter.id)
+    with CaptureQueriesContext(connection) as again:
+        lead_edit(lead=lead, data={"status": "won", "setter": setter})
+    assert not [query for query in again.captured_queries if "UPDATE" in query["sql"]]
 
 
 @pytest.mark.parametrize(
