@@ -318,7 +318,7 @@ def test_lead_erase_reports_what_it_removed(lead_with_history):
 
 
 def test_rate_limit_read_counts_writes_too(workspace, lead, settings):
-    settings.RATE_LIMIT_READ = "2/m"
+    settings.RATE_LIMIT_READ = "2/h"
     client = client_with(workspace, "leads:read", "leads:write")
     assert client.get(f"/v1/leads/{lead.id}").status_code == 200
     assert client.patch(f"/v1/leads/{lead.id}", {"name": "x"}, format="json").status_code == 200

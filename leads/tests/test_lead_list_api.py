@@ -348,7 +348,7 @@ def test_the_path_works_with_and_without_a_trailing_slash(reader, leads):
 
 
 def test_rate_limit_read_per_key(workspace, leads, settings):
-    settings.RATE_LIMIT_READ = "3/m"
+    settings.RATE_LIMIT_READ = "3/h"
     first = APIClient(
         HTTP_X_API_KEY=ApiKeyFactory(workspace=workspace, scopes=["leads:read"]).plaintext
     )
