@@ -101,6 +101,19 @@ COMPONENT_DESCRIPTIONS = {
     ),
     "QuestionAnswerRequest": "One question of the form and its answer.",
     "TrafficRequest": "Where the visitor came from.",
+    "LeadReadSchema": (
+        "A lead, as the read API returns it: create-lead's lead plus its setter (a profile "
+        "id) and whether it is spam."
+    ),
+    "LeadListSchema": "A page of leads, and the cursor of the next page (null on the last).",
+    "LeadDetailSchema": "A lead with its opt-ins, newest first.",
+    "OptInSchema": "An opt-in recorded for the lead, with its answers in position order.",
+    "QuestionAnswerSchema": "One question of the form and its answer.",
+    "TrafficSchema": "Where the visitor came from.",
+    "PatchedLeadUpdateInputRequest": (
+        "The fields to change; the others stay as they are. A field not listed here, a wrong "
+        "type or an unknown enum value is a 400 that names the field."
+    ),
 }
 
 
@@ -127,6 +140,7 @@ STRICT_REQUESTS = (
     "OptInSubmitRequest",
     "QuestionAnswerRequest",
     "TrafficRequest",
+    "PatchedLeadUpdateInputRequest",
 )
 
 

@@ -194,6 +194,8 @@ RATE_LIMIT_CREATE_LEAD = env_str("RATE_LIMIT_CREATE_LEAD", "600/m")
 RATE_LIMIT_WEBHOOK = env_str("RATE_LIMIT_WEBHOOK", "120/m")
 RATE_LIMIT_WEBHOOK_WORKSPACE = env_str("RATE_LIMIT_WEBHOOK_WORKSPACE", "1200/m")
 RATE_LIMIT_AUTH_FAILURES = env_str("RATE_LIMIT_AUTH_FAILURES", "30/m")
+# The lead read and update API (GET/PATCH/DELETE /v1/leads), per API key.
+RATE_LIMIT_READ = env_str("RATE_LIMIT_READ", "600/m")
 # Admin login POSTs, per client IP and per (username posted, IP) (a 429 page past either).
 RATE_LIMIT_ADMIN_LOGIN_IP = env_str("RATE_LIMIT_ADMIN_LOGIN_IP", "10/m")
 RATE_LIMIT_ADMIN_LOGIN_USERNAME = env_str("RATE_LIMIT_ADMIN_LOGIN_USERNAME", "5/m")
@@ -354,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "hushmetrics.openapi.public_descriptions",
         "hushmetrics.openapi.strip_trailing_slashes",
         "leads.schema.refine_lead_schema",
+        "leads.read_schema.refine_lead_update_schema",
         "hushmetrics.openapi.strict_request_bodies",
     ],
     "ENUM_NAME_OVERRIDES": {

@@ -81,8 +81,29 @@ class Lead(models.Model):
             ),
         ]
         indexes = [
-            # The lead list of a workspace, newest first (API and admin).
-            models.Index(fields=["workspace", "-created_at"], name="lead_ws_created"),
+            # GET /v1/leads, newest (read backwards) or oldest first, the keyset on
+            # (created_at, id); also the admin's list of one workspace.
+            models.Index(fields=["workspace", "created_at", "id"], name="lead_list_created"),
+            # GET /v1/leads?order=updated_at[&updated_after=…]: sync jobs.
+            models.Index(fields=["workspace", "updated_at", "id"], name="lead_list_updated"),
+            # spam=only, in either order: the few spam rows without a walk past the others.
+            models.Index(
+                fields=["workspace", "created_at", "id"],
+                condition=Q(is_spam=True),
+                name="lead_list_spam_created",
+            ),
+            models.Index(
+                fields=["workspace", "updated_at", "id"],
+                condition=Q(is_spam=True),
+                name="lead_list_spam_updated",
+            ),
+            # status= and source= filters: a rare (or absent) value costs what a common one does.
+            models.Index(
+                fields=["workspace", "status", "created_at", "id"], name="lead_list_status_created"
+            ),
+            models.Index(
+                fields=["workspace", "source", "created_at", "id"], name="lead_list_source_created"
+            ),
             # The whole list, newest first (admin, unfiltered).
             models.Index(fields=["-created_at"], name="lead_created"),
             # Opt-in matching: same email, any letter case, within a workspace.

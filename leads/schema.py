@@ -94,6 +94,7 @@ WEBHOOK_RESPONSE = _lead(
 LEAD_ERRORS = {
     400: "Missing or invalid parameters (the message names the field)",
     401: "Bad API key, or none where the workspace requires one",
+    403: "The API key lacks the ingest scope",
     404: "Workspace not found",
     413: "Body too large",
     415: "Unsupported content type",

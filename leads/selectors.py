@@ -1,11 +1,14 @@
 """Reads for leads, always scoped by workspace."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.db.models import Count, Max, Q, Value
 from django.db.models.functions import Lower
 
+from leads.cursors import Keyset
 from leads.models import Lead
 from workspaces.models import Workspace
 
@@ -53,3 +56,111 @@ def workspace_lead_activity(*, workspace: Workspace, now: datetime) -> LeadActiv
         last_24_hours=counts["last_24_hours"],
         last_7_days=counts["last_7_days"],
     )
+
+
+def lead_get(*, workspace: Workspace, lead_id: uuid.UUID) -> Lead | None:
+    """The workspace's lead with this id, or None (also when another workspace has it)."""
+    return Lead.objects.filter(workspace=workspace, pk=lead_id).first()
+
+
+class LeadOrder(StrEnum):
+    """The orders of GET /v1/leads; each is a keyset on (its field, id)."""
+
+    NEWEST_FIRST = "-created_at"
+    OLDEST_FIRST = "created_at"
+    UPDATED = "updated_at"
+
+    @property
+    def field(self) -> str:
+        return self.value.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+
+class SpamFilter(StrEnum):
+    EXCLUDE = "exclude"
+    ONLY = "only"
+    INCLUDE = "include"
+
+
+@dataclass(frozen=True)
+class LeadListFilters:
+    """The filters of GET /v1/leads, validated; None is "not filtered"."""
+
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    status: str | None = None
+    source: str | None = None
+    email: str | None = None
+    q: str | None = None
+    spam: SpamFilter = SpamFilter.EXCLUDE
+
+
+def lead_list(
+    *,
+    workspace: Workspace,
+    filters: LeadListFilters,
+    order: LeadOrder,
+    after: Keyset | None,
+    limit: int,
+) -> list[Lead]:
+    """Up to `limit` of the workspace's leads that pass `filters`, in `order`, starting right
+    after `after` (a keyset) or at the top. One query, whatever the depth.
+
+    The keyset is written `field <= v AND (field < v OR id < i)` (mirrored for ascending):
+    the first half is a range of the (workspace, field, id) indexes, so a deep page starts
+    where the last one ended instead of counting past the rows before it.
+    """
+    if "\x00" in f"{filters.email or ''}{filters.q or ''}":
+        # No lead holds a NUL (PostgreSQL cannot store one; every surface strips them), so
+        # nothing matches, and the database is not asked (it would refuse the parameter).
+        return []
+    leads = Lead.objects.filter(workspace=workspace)
+    if filters.spam is SpamFilter.EXCLUDE:
+        leads = leads.filter(is_spam=False)
+    elif filters.spam is SpamFilter.ONLY:
+        leads = leads.filter(is_spam=True)
+    if filters.created_after is not None:
+        leads = leads.filter(created_at__gt=filters.created_after)
+    if filters.created_before is not None:
+        leads = leads.filter(created_at__lt=filters.created_before)
+    if filters.updated_after is not None:
+        leads = leads.filter(updated_at__gt=filters.updated_after)
+    if filters.status is not None:
+        leads = leads.filter(status=filters.status)
+    if filters.source is not None:
+        leads = leads.filter(source=filters.source)
+    if filters.email is not None:
+        # LOWER() on both sides, as the (workspace, LOWER(email), created_at) index is built.
+        leads = leads.alias(email_lower=Lower("email")).filter(
+            email_lower=Lower(Value(filters.email))
+        )
+    if filters.q is not None:
+        # icontains is UPPER(col::text) LIKE UPPER('%q%'): the trigram indexes' expression.
+        leads = leads.filter(
+            Q(name__icontains=filters.q)
+            | Q(email__icontains=filters.q)
+            | Q(phone__icontains=filters.q)
+        )
+    field = order.field
+    if after is not None:
+        if order.descending:
+            leads = leads.filter(
+                Q(**{f"{field}__lte": after.value}),
+                Q(**{f"{field}__lt": after.value}) | Q(id__lt=after.id),
+            )
+        else:
+            leads = leads.filter(
+                Q(**{f"{field}__gte": after.value}),
+                Q(**{f"{field}__gt": after.value}) | Q(id__gt=after.id),
+            )
+    ordering = (f"-{field}", "-id") if order.descending else (field, "id")
+    return list(leads.order_by(*ordering)[:limit])
+
+
+def lead_keyset(*, lead: Lead, order: LeadOrder) -> Keyset:
+    """Where a page that ends with `lead` leaves off, in `order`."""
+    return Keyset(value=getattr(lead, order.field), id=lead.id)

@@ -114,17 +114,6 @@ def lead_update(*, lead: Lead, data: dict[str, Any]) -> Lead:
     return lead
 
 
-def lead_edit(*, lead: Lead, data: dict[str, Any]) -> Lead:
-    """A lead edited by staff (the admin) or through the lead API: `lead_update`, and
-    `lead.updated` with the fields that actually changed, in the same transaction (SPEC §9);
-    no event when nothing changed. Costs no query for a workspace with no destination."""
-    with transaction.atomic(savepoint=False):
-        changed = _lead_write(lead, data)
-        workspace = workspace_get_cached(workspace_id=lead.workspace_id) or lead.workspace
-        lead_updated_emit(workspace=workspace, lead=lead, changed_fields=changed)
-    return lead
-
-
 def _lead_write(lead: Lead, data: dict[str, Any]) -> list[str]:
     """Set and save the fields of `data` that differ from the lead's; their names."""
     unknown = set(data) - EDITABLE_FIELDS
@@ -138,10 +127,52 @@ def _lead_write(lead: Lead, data: dict[str, Any]) -> list[str]:
     return changed
 
 
+def _differs(lead: Lead, field: str, value: Any) -> bool:
+    # A relation is compared by id, so an unchanged setter costs no query.
+    if field in ("setter", "created_by"):
+        return bool(getattr(lead, f"{field}_id") != (value.pk if value is not None else None))
+    return bool(getattr(lead, field) != value)
+
+
+@transaction.atomic
+def lead_edit(*, lead: Lead, data: dict[str, Any]) -> Lead:
+    """A lead edited by staff (the admin) or through the lead API (SPEC §10): on the row
+    locked and read again, so the comparison is against what is stored and not a copy another
+    edit has since overtaken, only the fields of `data` that differ are written (none: nothing
+    written), and `lead.updated` is emitted with them in the same transaction (SPEC §9; no
+    query for a workspace with no destination). Returns the lead as it is now; raises
+    Lead.DoesNotExist when it was erased in between."""
+    with transaction.atomic(savepoint=False):
+        current = (
+            Lead.objects.select_for_update()
+            .filter(pk=lead.pk, workspace_id=lead.workspace_id)
+            .get()
+        )
+        changed = _lead_write(
+            current,
+            {field: value for field, value in data.items() if _differs(current, field, value)},
+        )
+        workspace = workspace_get_cached(workspace_id=current.workspace_id) or current.workspace
+        lead_updated_emit(workspace=workspace, lead=current, changed_fields=changed)
+    return current
+
+
 def lead_touch(*, lead: Lead) -> Lead:
     """Record new activity on a lead with nothing to change: only updated_at moves."""
     lead.save(update_fields=["updated_at"])
     return lead
+
+
+@transaction.atomic
+def lead_erase(*, lead: Lead) -> dict[str, int]:
+    """Delete a lead with everything stored under it (its opt-ins and their answers, by the
+    foreign keys' CASCADE); rows deleted per model label (`leads.Lead`: 1, …).
+
+    SPEC §12's erasure (inbound log entries, event payloads) extends this function when
+    those exist; every caller that erases one lead comes through here.
+    """
+    _total, deleted = lead.delete()
+    return deleted
 
 
 class SubmissionIdReused(Exception):

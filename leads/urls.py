@@ -2,6 +2,7 @@ from django.urls import re_path
 
 from leads.apis import LeadCreateApi, WebhookApi
 from leads.pages import WebhookThanksPage
+from leads.read_apis import LeadDetailApi, LeadListApi
 
 # With and without a trailing slash, never a redirect.
 urlpatterns = [
@@ -12,4 +13,6 @@ urlpatterns = [
         WebhookThanksPage.as_view(),
         name="lead-webhook-thanks",
     ),
+    re_path(r"^leads/?$", LeadListApi.as_view(), name="lead-list"),
+    re_path(r"^leads/(?P<lead_id>[^/]+)/?$", LeadDetailApi.as_view(), name="lead-detail"),
 ]

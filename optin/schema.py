@@ -118,6 +118,7 @@ OPTIN_SUBMIT_SCHEMA: OperationSchema = {
             {
                 400: "Validation failure",
                 401: "Missing or invalid API key",
+                403: "The API key lacks the ingest scope",
                 413: "Body too large",
                 415: "Unsupported content type",
                 429: "Rate limit exceeded",

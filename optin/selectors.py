@@ -1,6 +1,9 @@
 """Reads for opt-ins, each one query, each workspace-scoped."""
 
-from optin.models import OptIn
+from django.db.models import Prefetch
+
+from leads.models import Lead
+from optin.models import OptIn, QuestionAnswer
 from workspaces.models import Workspace
 
 
@@ -15,3 +18,14 @@ def optin_get_by_reference(
         )
     except OptIn.DoesNotExist:
         return None
+
+
+def optin_list_for_lead(*, lead: Lead) -> list[OptIn]:
+    """The lead's opt-ins, newest first, each with its answers in position order: two
+    queries however many there are (one when there are none)."""
+    answers = Prefetch("answers", queryset=QuestionAnswer.objects.order_by("position", "id"))
+    return list(
+        OptIn.objects.filter(workspace_id=lead.workspace_id, lead=lead)
+        .order_by("-created_at", "-id")
+        .prefetch_related(answers)
+    )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from hushmetrics.admin import ReadOnlyAdminMixin, ServiceModelAdmin
 from workspaces.hosts import normalise_redirect_hosts, normalise_thank_you_url
 from workspaces.keys import KEY_PREFIX, displayed_prefix, public_part
-from workspaces.models import ApiKey, Profile, Workspace
+from workspaces.models import ApiKey, ApiKeyScope, Profile, Workspace
 from workspaces.services import (
     api_key_issue,
     api_key_revoke,
@@ -49,6 +49,11 @@ def display_prefix(api_key: ApiKey) -> str:
 @admin.display(description="state")
 def key_state(api_key: ApiKey) -> str:
     return api_key.state_at(timezone.now())
+
+
+@admin.display(description="scopes")
+def key_scopes(api_key: ApiKey) -> str:
+    return ", ".join(api_key.scopes)
 
 
 class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -182,6 +187,15 @@ class ApiKeyIssueForm(forms.ModelForm):
     expires_in_days = forms.IntegerField(
         required=False, min_value=1, help_text="Leave empty for a key that does not expire."
     )
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKeyScope.choices,
+        initial=[ApiKeyScope.INGEST.value],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "ingest: create leads, the webhook, opt-ins. leads:read: list and read leads. "
+            "leads:write: change and erase leads. Fixed once the key is issued."
+        ),
+    )
 
     class Meta:
         model = ApiKey
@@ -195,6 +209,7 @@ class ApiKeyAdmin(ServiceModelAdmin):
         display_prefix,
         "name",
         "workspace",
+        key_scopes,
         "created_at",
         "last_used_at",
         "expires_at",
@@ -218,6 +233,7 @@ class ApiKeyAdmin(ServiceModelAdmin):
         "prefix_shown",
         "name",
         "workspace",
+        "scopes_shown",
         "state",
         "created_at",
         "last_used_at",
@@ -233,8 +249,14 @@ class ApiKeyAdmin(ServiceModelAdmin):
     def state(self, api_key: ApiKey) -> str:
         return key_state(api_key)
 
+    @admin.display(description="scopes")
+    def scopes_shown(self, api_key: ApiKey) -> str:
+        return key_scopes(api_key)
+
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
-        return self.change_fields if obj is not None else ("workspace", "name", "expires_in_days")
+        if obj is not None:
+            return self.change_fields
+        return ("workspace", "name", "scopes", "expires_in_days")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list:
         return [f for f in self.change_fields if f != "name"] if obj is not None else []
@@ -262,6 +284,7 @@ class ApiKeyAdmin(ServiceModelAdmin):
             workspace=values["workspace"],
             name=values["name"],
             expires_in_days=values.get("expires_in_days"),
+            scopes=values["scopes"],
         )
         # Only for this response: the plaintext lives in no model, session, message or log.
         request._issued_plaintext = issued.plaintext  # type: ignore[attr-defined]  # for response_add, on this request only

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from hushmetrics.ratelimit import client_ip, enforce_rate_limit
 from workspaces.keys import PUBLIC_LENGTH, public_part
-from workspaces.models import ApiKey
+from workspaces.models import ApiKey, ApiKeyScope
 from workspaces.services import api_key_mark_used, api_key_verify
 
 INVALID_KEY_MESSAGE = "Invalid or revoked API key"
@@ -94,12 +94,34 @@ class HasApiKey(BasePermission):
         raise AuthenticationFailed(INVALID_KEY_MESSAGE)
 
 
+class MissingScope(APIException):
+    """A valid key of the right workspace without the scope the endpoint needs (SPEC §10).
+
+    Not a PermissionDenied: the error handler answers those with a bare "Forbidden", and
+    this 403 names the scope."""
+
+    status_code = 403
+    default_code = "missing_scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This API key lacks the {scope} scope")
+
+
 class ApiKeyApiView(APIView):
     """An endpoint authenticated by `ApiKeyAuthentication` that stamps the key's
     `last_used_at` (at most once a minute) only when it accepts the request: a 2xx, or the
-    webhook's 303. A refusal (4xx) or a failure (5xx) leaves the key as it was."""
+    webhook's 303. A refusal (4xx) or a failure (5xx) leaves the key as it was.
+
+    A presented key must carry `required_scope` (`ingest` unless the view says otherwise),
+    else 403; whether a key is needed at all is up to the view's permissions."""
 
     authentication_classes = [ApiKeyAuthentication]
+    required_scope: str = ApiKeyScope.INGEST
+
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        if isinstance(request.auth, ApiKey) and not request.auth.has_scope(self.required_scope):
+            raise MissingScope(self.required_scope)
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

@@ -101,6 +101,23 @@ class Profile(models.Model):
         return self.name or self.clerk_user_id
 
 
+class ApiKeyScope(models.TextChoices):
+    """What a key may do (SPEC §10): send leads in, read them, change and erase them."""
+
+    INGEST = "ingest"
+    LEADS_READ = "leads:read"
+    LEADS_WRITE = "leads:write"
+
+
+# The column that holds each scope: one boolean per scope, so every stored combination is
+# valid by construction, and "keys that may read" is a plain filter.
+SCOPE_COLUMNS = {
+    ApiKeyScope.INGEST: "scope_ingest",
+    ApiKeyScope.LEADS_READ: "scope_leads_read",
+    ApiKeyScope.LEADS_WRITE: "scope_leads_write",
+}
+
+
 class ApiKey(models.Model):
     """A workspace's API key. Only the public prefix and a SHA-256 hash are stored."""
 
@@ -113,11 +130,22 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Scopes, fixed when the key is issued. A key issued before scopes existed has `ingest`
+    # only (the defaults, applied to existing rows by migration 0002).
+    scope_ingest = models.BooleanField("ingest", default=True, editable=False)
+    scope_leads_read = models.BooleanField("leads:read", default=False, editable=False)
+    scope_leads_write = models.BooleanField("leads:write", default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
         constraints = [
+            models.CheckConstraint(
+                condition=Q(scope_ingest=True)
+                | Q(scope_leads_read=True)
+                | Q(scope_leads_write=True),
+                name="apikey_has_a_scope",
+            ),
             models.CheckConstraint(
                 condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
                 name="apikey_expires_after_creation",
@@ -131,6 +159,14 @@ class ApiKey(models.Model):
     @property
     def display_prefix(self) -> str:
         return displayed_prefix(self.prefix)
+
+    @property
+    def scopes(self) -> list[str]:
+        """The key's scopes, in the order ApiKeyScope lists them."""
+        return [scope.value for scope, column in SCOPE_COLUMNS.items() if getattr(self, column)]
+
+    def has_scope(self, scope: str) -> bool:
+        return bool(getattr(self, SCOPE_COLUMNS[ApiKeyScope(scope)]))
 
     def state_at(self, when: datetime) -> str:
         """`revoked`, `expired` or `active` at the moment `when`."""

@@ -24,7 +24,14 @@ from workspaces.keys import (
     is_well_formed,
     public_part,
 )
-from workspaces.models import CLERK_USER_ID_PREFIX, ApiKey, Profile, Workspace
+from workspaces.models import (
+    CLERK_USER_ID_PREFIX,
+    SCOPE_COLUMNS,
+    ApiKey,
+    ApiKeyScope,
+    Profile,
+    Workspace,
+)
 
 # Stamp last_used_at at most this often per key, so a busy key is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -221,11 +228,36 @@ def profile_update(
     return profile
 
 
+def _scope_columns(scopes: Iterable[str]) -> dict[str, bool]:
+    """The scope columns for `scopes` (at least one, each an ApiKeyScope value; a string is
+    read as a comma-separated list, as `issue_api_key --scopes` takes it)."""
+    if isinstance(scopes, str):
+        scopes = scopes.split(",")
+    wanted = {scope.strip() for scope in scopes if scope.strip()}
+    unknown = sorted(wanted - set(ApiKeyScope.values))
+    if unknown:
+        raise ValidationError(
+            {
+                "scopes": f"Unknown scope {', '.join(unknown)}: "
+                f"choose from {', '.join(ApiKeyScope.values)}."
+            }
+        )
+    if not wanted:
+        raise ValidationError({"scopes": "A key needs at least one scope."})
+    return {column: scope.value in wanted for scope, column in SCOPE_COLUMNS.items()}
+
+
 def api_key_issue(
-    *, workspace: Workspace, name: str, expires_in_days: int | None = None
+    *,
+    workspace: Workspace,
+    name: str,
+    expires_in_days: int | None = None,
+    scopes: Iterable[str] = (ApiKeyScope.INGEST,),
 ) -> IssuedKey:
-    """Issue a key. The plaintext is in the result and nowhere else, ever."""
+    """Issue a key with `scopes` (default `ingest`). The plaintext is in the result and
+    nowhere else, ever."""
     name = _key_name(name)
+    scope_columns = _scope_columns(scopes)
     if expires_in_days is not None and expires_in_days <= 0:
         raise ValidationError({"expires_in_days": "Must be a positive number of days."})
     now = timezone.now()
@@ -242,6 +274,7 @@ def api_key_issue(
                     prefix=public,
                     secret_hash=_hash(plaintext),
                     expires_at=expires_at,
+                    **scope_columns,
                 )
         except IntegrityError:  # a prefix collision: one in ~10^14, draw again
             continue

@@ -130,8 +130,12 @@ def test_schema_is_a_valid_openapi_3_document(spec):
         "/v1/health",
         "/v1/create-lead",
         "/v1/webhook/{workspace_id}",
+        "/v1/leads",
+        "/v1/leads/{lead_id}",
         "/api/opt-in/submit",
     }
+    assert set(spec["paths"]["/v1/leads"]) == {"get"}
+    assert set(spec["paths"]["/v1/leads/{lead_id}"]) == {"get", "patch", "delete"}
 
 
 def test_schema_enums_are_the_models_enums(spec):
@@ -273,6 +277,9 @@ def _maintainers_docstrings() -> set[str]:
     import hushmetrics.apis
     import hushmetrics.serializers
     import leads.apis
+    import leads.read_apis
+    import leads.read_schema
+    import leads.read_serializers
     import leads.schema
     import leads.serializers
     import optin.apis
@@ -283,6 +290,9 @@ def _maintainers_docstrings() -> set[str]:
         hushmetrics.apis,
         hushmetrics.serializers,
         leads.apis,
+        leads.read_apis,
+        leads.read_schema,
+        leads.read_serializers,
         leads.schema,
         leads.serializers,
         optin.apis,
@@ -316,6 +326,11 @@ def test_every_body_has_a_public_description(spec):
         "OptInSubmitRequest",
         "QuestionAnswerRequest",
         "TrafficRequest",
+        "LeadReadSchema",
+        "LeadListSchema",
+        "LeadDetailSchema",
+        "OptInSchema",
+        "PatchedLeadUpdateInputRequest",
     ):
         assert schemas[name]["description"] == COMPONENT_DESCRIPTIONS[name]
 
@@ -328,3 +343,77 @@ def test_the_webhook_description_lists_every_recognised_spelling_and_control_fie
         assert set(re.findall(r"`([^`]+)`", line.partition(":")[2])) == spellings
     for control in ("_next", "_redirect", "_gotcha", "_honeypot"):
         assert f"`{control}`" in description
+
+
+# --- The lead read and update API (SPEC §10) --------------------------------------------------
+
+
+def test_the_read_api_documents_every_parameter_with_its_bounds(spec):
+    parameters = {
+        parameter["name"]: parameter["schema"]
+        for parameter in _operation(spec, "/v1/leads", "get")["parameters"]
+    }
+    assert set(parameters) == {
+        "limit", "cursor", "created_after", "created_before", "updated_after", "status",
+        "source", "email", "q", "spam", "order",
+    }  # fmt: skip
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 200)
+    assert parameters["limit"]["default"] == 50
+    assert parameters["q"]["minLength"] == 3
+    assert parameters["status"]["enum"] == LeadStatus.values
+    assert parameters["source"]["enum"] == LeadSource.values
+    assert parameters["spam"]["enum"] == ["exclude", "only", "include"]
+    assert parameters["order"]["enum"] == ["-created_at", "created_at", "updated_at"]
+    for name in ("created_after", "created_before", "updated_after"):
+        assert parameters[name]["format"] == "date-time"
+
+
+def test_the_opt_in_sources_of_the_detail_schema_are_the_opt_in_apps(spec):
+    from leads.read_schema import OPTIN_SOURCES
+
+    assert OptInSource.values == OPTIN_SOURCES
+
+
+def test_every_lead_api_operation_has_examples_and_needs_a_key(spec):
+    for path, method in [
+        ("/v1/leads", "get"),
+        ("/v1/leads/{lead_id}", "get"),
+        ("/v1/leads/{lead_id}", "patch"),
+    ]:
+        operation = _operation(spec, path, method)
+        assert operation["security"] == [{"ApiKey": []}]
+        assert operation["responses"]["200"]["content"]["application/json"]["examples"]
+        assert {"401", "403", "429"} <= set(operation["responses"])
+    patch = _operation(spec, "/v1/leads/{lead_id}", "patch")
+    assert patch["requestBody"]["content"]["application/json"]["examples"]
+    body = spec["components"]["schemas"]["PatchedLeadUpdateInputRequest"]
+    assert body["additionalProperties"] is False
+    assert body["properties"]["value"]["minimum"] == 0
+    assert "204" in _operation(spec, "/v1/leads/{lead_id}", "delete")["responses"]
+
+
+def test_real_read_api_answers_conform_to_the_schema(spec, lead):
+    from rest_framework.test import APIClient
+
+    from optin.tests.factories import OptInFactory, QuestionAnswerFactory
+    from workspaces.tests.factories import ApiKeyFactory
+
+    lead_with_history = lead
+    QuestionAnswerFactory(opt_in=OptInFactory(lead=lead), position=0)
+    key = ApiKeyFactory(workspace=lead_with_history.workspace, scopes=["leads:read", "leads:write"])
+    client = APIClient(HTTP_X_API_KEY=key.plaintext)
+    json_body = "application/json"
+    for url, path, method, code in [
+        ("/v1/leads?limit=1", "/v1/leads", "get", "200"),
+        (f"/v1/leads/{lead_with_history.id}", "/v1/leads/{lead_id}", "get", "200"),
+        ("/v1/leads?limit=0", "/v1/leads", "get", "400"),
+    ]:
+        response = getattr(client, method)(url)
+        assert response.status_code == int(code)
+        schema = _operation(spec, path, method)["responses"][code]["content"][json_body]
+        _validator(spec, schema["schema"]).validate(response.json())
+    patched = client.patch(
+        f"/v1/leads/{lead_with_history.id}", {"status": "won", "value": 12.5}, format="json"
+    )
+    schema = _operation(spec, "/v1/leads/{lead_id}", "patch")["responses"]["200"]["content"]
+    _validator(spec, schema[json_body]["schema"]).validate(patched.json())

@@ -45,10 +45,12 @@ class ApiKeyFactory(ModelFactory[IssuedApiKey]):
 
     @classmethod
     def _create(cls, model_class: type[ApiKey], *args: Any, **kwargs: Any) -> IssuedApiKey:
+        scopes = kwargs.pop("scopes", ("ingest",))
         issued = api_key_issue(
             workspace=kwargs["workspace"],
             name=str(kwargs["name"]),
             expires_in_days=kwargs.pop("expires_in_days", None),
+            scopes=scopes,
         )
         api_key = cast(IssuedApiKey, issued.api_key)
         api_key.plaintext = issued.plaintext

@@ -179,9 +179,20 @@ def test_keys_cannot_be_deleted(admin_client, api_key):
 def test_add_issues_a_key_and_shows_it_once(admin_client, workspace):
     form = admin_client.get(ADD_KEY)
     assert form.status_code == 200
-    assert list(form.context["adminform"].form.fields) == ["workspace", "name", "expires_in_days"]
+    assert list(form.context["adminform"].form.fields) == [
+        "workspace",
+        "name",
+        "expires_in_days",
+        "scopes",
+    ]
     response = admin_client.post(
-        ADD_KEY, {"workspace": str(workspace.pk), "name": "Typeform", "expires_in_days": "30"}
+        ADD_KEY,
+        {
+            "workspace": str(workspace.pk),
+            "name": "Typeform",
+            "expires_in_days": "30",
+            "scopes": ["ingest"],
+        },
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -202,7 +213,12 @@ def test_add_issues_a_key_and_shows_it_once(admin_client, workspace):
 
 
 def test_add_rejects_a_blank_name_and_a_bad_lifetime(admin_client, workspace):
-    for data in ({"name": ""}, {"name": "x", "expires_in_days": "0"}):
+    for data in (
+        {"name": "", "scopes": ["ingest"]},
+        {"name": "x", "expires_in_days": "0", "scopes": ["ingest"]},
+        {"name": "x"},  # no scope ticked
+        {"name": "x", "scopes": ["leads:delete"]},
+    ):
         response = admin_client.post(ADD_KEY, {"workspace": str(workspace.pk), **data})
         assert response.status_code == 200
         assert response.context["adminform"].form.errors

@@ -135,6 +135,7 @@ def test_list_api_keys_shows_states_and_never_secrets(workspace):
         "PREFIX",
         "NAME",
         "WORKSPACE",
+        "SCOPES",
         "CREATED",
         "LAST",
         "USED",

@@ -118,6 +118,9 @@ def test_no_api_key_column_can_hold_a_plaintext_key(api_key):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "scope_ingest",
+        "scope_leads_read",
+        "scope_leads_write",
     }
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM workspaces_apikey")

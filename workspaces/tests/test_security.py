@@ -132,7 +132,8 @@ def test_the_commands_print_the_key_once_and_never_again(all_logs, workspace):
 
 def test_the_admin_shows_the_key_once_on_issue_and_never_after(all_logs, admin_client, workspace):
     add = admin_client.post(
-        reverse("admin:workspaces_apikey_add"), {"workspace": str(workspace.pk), "name": "Tally"}
+        reverse("admin:workspaces_apikey_add"),
+        {"workspace": str(workspace.pk), "name": "Tally", "scopes": ["ingest"]},
     )
     key = add.context["plaintext"]
     api_key = ApiKey.objects.get()

@@ -9,13 +9,13 @@ from workspaces.management.commands._base import (
 )
 from workspaces.selectors import api_key_list
 
-COLUMNS = ("PREFIX", "NAME", "WORKSPACE", "CREATED", "LAST USED", "EXPIRES", "STATE")
+COLUMNS = ("PREFIX", "NAME", "WORKSPACE", "SCOPES", "CREATED", "LAST USED", "EXPIRES", "STATE")
 
 
 class Command(BaseCommand):
     help = (
-        "List API keys (never their secrets): prefix, name, workspace, created, last used, "
-        "expiry, state."
+        "List API keys (never their secrets): prefix, name, workspace, scopes, created, "
+        "last used, expiry, state."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,6 +29,7 @@ class Command(BaseCommand):
                 key.display_prefix,
                 key.name,
                 f"{key.workspace.name} ({key.workspace_id})",
+                ",".join(key.scopes),
                 when(key.created_at),
                 when(key.last_used_at),
                 when(key.expires_at),
