@@ -148,12 +148,13 @@ def lead_edit(*, lead: Lead, data: dict[str, Any]) -> Lead:
             .filter(pk=lead.pk, workspace_id=lead.workspace_id)
             .get()
         )
-        changed = _lead_write(
-            current,
-            {field: value for field, value in data.items() if _differs(current, field, value)},
-        )
-        workspace = workspace_get_cached(workspace_id=current.workspace_id) or current.workspace
-        lead_updated_emit(workspace=workspace, lead=current, changed_fields=changed)
+        differing = {f: value for f, value in data.items() if _differs(current, f, value)}
+        changed = _lead_write(current, differing)
+        if changed:
+            workspace = workspace_get_cached(workspace_id=current.workspace_id)
+            lead_updated_emit(
+                workspace=workspace or current.workspace, lead=current, changed_fields=changed
+            )
     return current
 
 
