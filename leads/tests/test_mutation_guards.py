@@ -96,7 +96,6 @@ def test_a_json_number_is_stored_as_money(api_client, webhook_url, raw, stored):
         "NaN",
         "Infinity",
         True,
-        [1500],
         {"amount": 1500},
     ],
 )
@@ -110,6 +109,17 @@ def test_an_amount_that_cannot_be_read_stores_zero_and_keeps_what_was_sent(
     assert lead.value == Decimal("0")
     assert lead.extra_data is not None
     assert lead.extra_data["value"] == raw
+
+
+def test_an_amount_sent_as_a_list_is_read_from_its_first_answer_and_kept(api_client, webhook_url):
+    # A field sent more than once is read from its first non-empty answer (issue 17); the
+    # list is kept as it was sent.
+    response = _post_json(api_client, webhook_url, {"name": "Ana", "value": ["", "1,500", "9"]})
+
+    assert response.status_code == 201
+    lead = Lead.objects.get()
+    assert lead.value == Decimal("1500.00")
+    assert lead.extra_data["value"] == ["", "1,500", "9"]
 
 
 def test_a_form_encoded_amount_with_spaces_and_a_comma_is_stored(api_client, webhook_url):
