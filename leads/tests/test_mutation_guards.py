@@ -119,6 +119,7 @@ def test_an_amount_sent_as_a_list_is_read_from_its_first_answer_and_kept(api_cli
     assert response.status_code == 201
     lead = Lead.objects.get()
     assert lead.value == Decimal("1500.00")
+    assert lead.extra_data is not None
     assert lead.extra_data["value"] == ["", "1,500", "9"]
 
 
