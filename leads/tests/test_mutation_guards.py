@@ -220,6 +220,15 @@ def test_a_next_on_the_posting_site_is_a_303_to_it(
         ("_next=https%3A%2Fthanks", {"HTTP_REFERER": "https:/contact"}),
         ("_next=http%3A%2F%2F%5Bbad", {"HTTP_ORIGIN": "http://[bad"}),
         ("_next=ftp%3A%2F%2Fshop.example.com%2Ff", {"HTTP_ORIGIN": "ftp://shop.example.com"}),
+        # A user name alone is credentials too (`https://token@host/`), on either side.
+        (
+            "_next=https%3A%2F%2Ftoken%40shop.example.com%2Fx",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fx",
+            {"HTTP_REFERER": "https://u@shop.example.com/"},
+        ),
     ],
 )
 def test_a_next_off_the_posting_site_is_refused(api_client, webhook_url, next_field, headers):

@@ -199,6 +199,13 @@ def test_retry_after_as_a_date_already_past_keeps_the_schedule(receiver, setting
     assert 9 - 0.05 <= delay_after(delivery, attempt) <= 11 + 0.05
 
 
+def test_retry_after_as_a_date_already_past_adds_no_wait_to_an_immediate_retry(receiver, settings):
+    settings.OUTBOUND_RETRY_SCHEDULE = [0]
+    delivery = emit_to(receiver, f"/slow-down?retry_after={http_date(-3600)}")
+    attempt = attempted(delivery)
+    assert -0.05 <= delay_after(delivery, attempt) <= 0.05
+
+
 def test_retry_after_with_spaces_around_it_is_read(receiver):
     delivery = emit_to(receiver, "/slow-down?retry_after=120%20%20")
     attempt = attempted(delivery)

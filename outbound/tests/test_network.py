@@ -51,6 +51,8 @@ REFUSED = [
     "::ffff:169.254.169.254",
     "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
     "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo (2001::/32, IETF-reserved)
+    "4000::1",  # IPv6 space not yet assigned (reserved), which Python calls global
 ]
 # Spellings of 127.0.0.1 and 10.0.0.1 a resolver accepts: decimal, octal, hex, short.
 REFUSED_SPELLINGS = ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "012.0.0.1"]
