@@ -4,6 +4,7 @@ schedule show it (the tests `make mutation` found missing; see TESTING.md)."""
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, timedelta
@@ -11,6 +12,7 @@ from email.utils import format_datetime
 from urllib.parse import quote
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -365,3 +367,42 @@ def test_every_failing_destination_is_disabled_with_the_day_it_began(receiver, s
         (False, expected),
     ]
     assert destinations_disable_failing() == 0
+
+
+# --- two workers at once (PostgreSQL: row locks) --------------------------------------------
+
+
+def hold_row_lock(delivery: Delivery, seconds: float) -> threading.Thread:
+    """Another worker's transaction holding `delivery`'s row for `seconds` (started, locked)."""
+    locked = threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Delivery.objects.select_for_update().get(pk=delivery.pk)
+                locked.set()
+                time.sleep(seconds)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(5)
+    return thread
+
+
+@pytest.mark.postgres
+def test_a_delivery_another_worker_holds_is_skipped_not_waited_for(receiver):
+    delivery = emit_to(receiver, "/ok")
+    Delivery.objects.filter(pk=delivery.pk).update(rung_at=None)
+    holder = hold_row_lock(delivery, 2)
+    started = time.monotonic()
+    assert _claim(delivery.id) is None
+    assert deliveries_sweep() == 0
+    assert time.monotonic() - started < 1
+    holder.join()
+    assert rung_ids() == []
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.rung_at) == (0, None)
+    assert deliveries_sweep() == 1
+    assert attempted(delivery).status_code == 200
