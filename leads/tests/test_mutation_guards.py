@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from leads.models import Lead
@@ -421,3 +422,53 @@ def test_lead_touch_moves_only_updated_at(workspace):
     )
     assert row.updated_at > before
     assert returned is lead
+
+
+# --- a submission id's body: a retry is the same lead, another body a 409 -------------------
+
+
+def test_a_retry_with_its_fields_in_another_order_is_the_same_submission(api_client, webhook_url):
+    first = _post_json(
+        api_client,
+        webhook_url,
+        {"name": "José", "email": "jose@example.com"},
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    retry = _post_json(
+        api_client,
+        webhook_url,
+        {"email": "jose@example.com", "name": "José"},
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["id"] == first.json()["id"]
+    assert Lead.objects.count() == 1
+
+
+def test_a_seen_submission_id_with_another_body_is_a_409(api_client, webhook_url):
+    first = _post_json(api_client, webhook_url, {"name": "Ana"}, HTTP_IDEMPOTENCY_KEY="k-1")
+    other = _post_json(api_client, webhook_url, {"name": "Bob"}, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert (first.status_code, other.status_code) == (201, 409)
+    assert other.json()["message"].startswith(
+        "This submission id was already used with a different body"
+    )
+    assert list(Lead.objects.values_list("name", flat=True)) == ["Ana"]
+
+
+def test_a_seen_submission_id_with_another_file_is_a_409(api_client, webhook_url):
+    def post(content: bytes):
+        upload = SimpleUploadedFile("cv.pdf", content, content_type="application/pdf")
+        return api_client.post(
+            webhook_url,
+            {"name": "Ana", "cv": upload},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="k-1",
+        )
+
+    first, retry, other = post(b"one"), post(b"one"), post(b"another file")
+
+    assert (first.status_code, retry.status_code, other.status_code) == (201, 200, 409)
+    assert retry.json()["id"] == first.json()["id"]
+    assert Lead.objects.count() == 1
