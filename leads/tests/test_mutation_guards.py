@@ -472,3 +472,19 @@ def test_a_seen_submission_id_with_another_file_is_a_409(api_client, webhook_url
     assert (first.status_code, retry.status_code, other.status_code) == (201, 200, 409)
     assert retry.json()["id"] == first.json()["id"]
     assert Lead.objects.count() == 1
+
+
+def test_a_retry_of_a_body_with_a_lone_surrogate_is_the_same_submission(api_client, webhook_url):
+    # JSON may escape a lone surrogate ("\ud800"); the body's fingerprint must still be taken.
+    body = '{"name": "Ana \\ud800", "email": "ana@example.com"}'
+
+    first = api_client.post(
+        webhook_url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    retry = api_client.post(
+        webhook_url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["id"] == first.json()["id"]
+    assert Lead.objects.count() == 1

@@ -406,3 +406,11 @@ def test_a_delivery_another_worker_holds_is_skipped_not_waited_for(receiver):
     assert (delivery.attempts, delivery.rung_at) == (0, None)
     assert deliveries_sweep() == 1
     assert attempted(delivery).status_code == 200
+
+
+def test_the_sweep_never_rings_a_finished_delivery(receiver):
+    delivery = emit_to(receiver, "/gone")
+    attempted(delivery)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now(), rung_at=None)
+    assert deliveries_sweep() == 0
+    assert rung_ids() == []
