@@ -414,3 +414,36 @@ def test_the_sweep_never_rings_a_finished_delivery(receiver):
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now(), rung_at=None)
     assert deliveries_sweep() == 0
     assert rung_ids() == []
+
+
+def test_a_destination_named_by_hostname_is_resolved_and_delivered(receiver):
+    delivery = emit_to(receiver, "/ok")
+    Destination.objects.update(target=f"http://localhost:{receiver.port}/ok")
+    assert attempted(delivery).status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.state == "succeeded"
+
+
+def test_a_timed_out_attempt_says_after_how_long(receiver, settings):
+    settings.OUTBOUND_TIMEOUT_SECONDS = 1
+    delivery = emit_to(receiver, "/hang")
+    attempt = attempted(delivery)
+    assert re.fullmatch(r"timed out after 1\.\d s", attempt.error), attempt.error
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.last_error) == ("pending", attempt.error)
+
+
+def test_an_attempt_out_while_its_destination_was_disabled_leaves_the_delivery_failed(receiver):
+    delivery = emit_to(receiver, "/ok")
+    out = claimed(delivery)  # a worker's attempt is out past its lease …
+    destination_disable(destination=delivery.destination, reason="paused by ops")
+    make_due(delivery)
+    assert _claim(delivery.id) is None  # … and the next claim finds the destination disabled
+    now = timezone.now()
+    _record(out, Outcome(ok=True, status_code=200), started_at=now, duration_ms=5, at=now)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.last_error) == (
+        "failed",
+        "destination disabled: paused by ops",
+    )
+    assert delivery.last_status_code is None
