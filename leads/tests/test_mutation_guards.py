@@ -187,6 +187,12 @@ def test_a_script_next_is_never_followed(api_client, webhook_url, headers, targe
             {"HTTP_ORIGIN": "null", "HTTP_REFERER": "https://shop.example.com/contact"},
             "https://shop.example.com/thanks",
         ),
+        # Printable punctuation is no control character; an http page may go to https.
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fthanks%21",
+            {"HTTP_ORIGIN": "http://shop.example.com"},
+            "https://shop.example.com/thanks!",
+        ),
     ],
 )
 def test_a_next_on_the_posting_site_is_a_303_to_it(
@@ -221,6 +227,28 @@ def test_a_next_on_the_posting_site_is_a_303_to_it(
         ("_next=https%3A%2Fthanks", {"HTTP_REFERER": "https:/contact"}),
         ("_next=http%3A%2F%2F%5Bbad", {"HTTP_ORIGIN": "http://[bad"}),
         ("_next=ftp%3A%2F%2Fshop.example.com%2Ff", {"HTTP_ORIGIN": "ftp://shop.example.com"}),
+        # An https page never sends its visitor to http.
+        (
+            "_next=http%3A%2F%2Fshop.example.com%2Fthanks",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        # Control characters and spaces are refused, not cleaned (urlsplit drops a tab).
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%20b",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%09b",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%7Fb",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%1Fb",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
         # A user name alone is credentials too (`https://token@host/`), on either side.
         (
             "_next=https%3A%2F%2Ftoken%40shop.example.com%2Fx",
