@@ -13,6 +13,7 @@ there, one at a time, so the PostgreSQL race tests and the Redis TTL test get th
     MUTATION_ARGS=--survivors make mutation         # after adding tests: the survivors only
     DATABASE_URL=postgres://…/hm_x REDIS_URL=redis://…/N make mutation
     .venv/bin/python bench/mutation.py --report     # the last run's figures again
+    MUTATION_ARGS="--only outbound.engine" make mutation   # one module (repeatable)
 """
 
 import argparse
@@ -166,8 +167,19 @@ def main() -> int:
         action="store_true",
         help="skip phase 1: re-run the last run's survivors with this tree's tests",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="MODULE",
+        help="run (or report) only this module, e.g. outbound.engine; may be repeated",
+    )
     args = parser.parse_args()
     files = targets()
+    if args.only:
+        unknown = sorted(set(args.only) - {module(path) for path in files})
+        if unknown:
+            sys.exit(f"--only: not a mutation target: {', '.join(unknown)}")
+        files = {path: names for path, names in files.items() if module(path) in args.only}
     if args.report:
         return report(files)
 

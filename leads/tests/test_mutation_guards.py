@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from leads.models import Lead
@@ -111,16 +112,16 @@ def test_an_amount_that_cannot_be_read_stores_zero_and_keeps_what_was_sent(
     assert lead.extra_data["value"] == raw
 
 
-def test_an_amount_sent_as_a_list_takes_its_first_answer_and_keeps_them_all(
-    api_client, webhook_url
-):
-    # A field given more than once (here as a JSON list): its first answer is the value.
-    response = _post_json(api_client, webhook_url, {"name": "Ana", "value": [1500, 20]})
+def test_an_amount_sent_as_a_list_is_read_from_its_first_answer_and_kept(api_client, webhook_url):
+    # A field sent more than once is read from its first non-empty answer (issue 17); the
+    # list is kept as it was sent.
+    response = _post_json(api_client, webhook_url, {"name": "Ana", "value": ["", "1,500", "9"]})
 
     assert response.status_code == 201
     lead = Lead.objects.get()
     assert lead.value == Decimal("1500.00")
-    assert lead.extra_data == {"value": [1500, 20]}
+    assert lead.extra_data is not None
+    assert lead.extra_data["value"] == ["", "1,500", "9"]
 
 
 def test_a_form_encoded_amount_with_spaces_and_a_comma_is_stored(api_client, webhook_url):
@@ -189,6 +190,12 @@ def test_a_script_next_is_never_followed(api_client, webhook_url, headers, targe
             {"HTTP_ORIGIN": "null", "HTTP_REFERER": "https://shop.example.com/contact"},
             "https://shop.example.com/thanks",
         ),
+        # Printable punctuation is no control character; an http page may go to https.
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fthanks%21",
+            {"HTTP_ORIGIN": "http://shop.example.com"},
+            "https://shop.example.com/thanks!",
+        ),
     ],
 )
 def test_a_next_on_the_posting_site_is_a_303_to_it(
@@ -222,6 +229,37 @@ def test_a_next_on_the_posting_site_is_a_303_to_it(
         ("_next=https%3A%2Fthanks", {"HTTP_REFERER": "https:/contact"}),
         ("_next=http%3A%2F%2F%5Bbad", {"HTTP_ORIGIN": "http://[bad"}),
         ("_next=ftp%3A%2F%2Fshop.example.com%2Ff", {"HTTP_ORIGIN": "ftp://shop.example.com"}),
+        # An https page never sends its visitor to http.
+        (
+            "_next=http%3A%2F%2Fshop.example.com%2Fthanks",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        # Control characters and spaces are refused, not cleaned (urlsplit drops a tab).
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%20b",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%09b",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%7Fb",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fa%1Fb",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        # A user name alone is credentials too (`https://token@host/`), on either side.
+        (
+            "_next=https%3A%2F%2Ftoken%40shop.example.com%2Fx",
+            {"HTTP_ORIGIN": "https://shop.example.com"},
+        ),
+        (
+            "_next=https%3A%2F%2Fshop.example.com%2Fx",
+            {"HTTP_REFERER": "https://u@shop.example.com/"},
+        ),
     ],
 )
 def test_a_next_off_the_posting_site_is_refused(api_client, webhook_url, next_field, headers):
@@ -415,3 +453,69 @@ def test_lead_touch_moves_only_updated_at(workspace):
     )
     assert row.updated_at > before
     assert returned is lead
+
+
+# --- a submission id's body: a retry is the same lead, another body a 409 -------------------
+
+
+def test_a_retry_with_its_fields_in_another_order_is_the_same_submission(api_client, webhook_url):
+    first = _post_json(
+        api_client,
+        webhook_url,
+        {"name": "José", "email": "jose@example.com"},
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    retry = _post_json(
+        api_client,
+        webhook_url,
+        {"email": "jose@example.com", "name": "José"},
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["id"] == first.json()["id"]
+    assert Lead.objects.count() == 1
+
+
+def test_a_seen_submission_id_with_another_body_is_a_409(api_client, webhook_url):
+    first = _post_json(api_client, webhook_url, {"name": "Ana"}, HTTP_IDEMPOTENCY_KEY="k-1")
+    other = _post_json(api_client, webhook_url, {"name": "Bob"}, HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert (first.status_code, other.status_code) == (201, 409)
+    assert other.json()["message"].startswith(
+        "This submission id was already used with a different body"
+    )
+    assert list(Lead.objects.values_list("name", flat=True)) == ["Ana"]
+
+
+def test_a_seen_submission_id_with_another_file_is_a_409(api_client, webhook_url):
+    def post(content: bytes):
+        upload = SimpleUploadedFile("cv.pdf", content, content_type="application/pdf")
+        return api_client.post(
+            webhook_url,
+            {"name": "Ana", "cv": upload},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="k-1",
+        )
+
+    first, retry, other = post(b"one"), post(b"one"), post(b"another file")
+
+    assert (first.status_code, retry.status_code, other.status_code) == (201, 200, 409)
+    assert retry.json()["id"] == first.json()["id"]
+    assert Lead.objects.count() == 1
+
+
+def test_a_retry_of_a_body_with_a_lone_surrogate_is_the_same_submission(api_client, webhook_url):
+    # JSON may escape a lone surrogate ("\ud800"); the body's fingerprint must still be taken.
+    body = '{"name": "Ana \\ud800", "email": "ana@example.com"}'
+
+    first = api_client.post(
+        webhook_url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    retry = api_client.post(
+        webhook_url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["id"] == first.json()["id"]
+    assert Lead.objects.count() == 1

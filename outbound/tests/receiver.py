@@ -2,8 +2,9 @@
 
 Each path is a behaviour (§9's faults): `/ok`, `/fail-once` (500 then 200), `/fail`,
 `/redirect`, `/gone`, `/hang`, `/reset`, `/big` (10 MB back), `/busy` and `/slow-down` (503
-and 429 with Retry-After: the `retry_after` query value). Every request received is recorded
-with its headers and body.
+and 429 with Retry-After: the `retry_after` query value), `/status` (the `code` query value,
+with the `retry_after` one as Retry-After when given, and the `body` one, Latin-1, as body).
+Every request received is recorded with its headers and body.
 """
 
 import socket
@@ -92,6 +93,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self._answer(503, b"busy", Retry_After=query.get("retry_after", ["120"])[0])
             elif path == "/slow-down":
                 self._answer(429, b"slow down", Retry_After=query.get("retry_after", ["120"])[0])
+            elif path == "/status":
+                extra = {"Retry_After": query["retry_after"][0]} if "retry_after" in query else {}
+                raw = parse_qs(parts.query, encoding="latin-1").get("body", [""])[0]
+                body = raw.encode("latin-1")
+                self._answer(int(query["code"][0]), body, **extra)
             elif path == "/hang":
                 receiver.released.wait(receiver.hang_seconds)
                 self.close_connection = True

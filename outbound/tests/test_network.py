@@ -56,6 +56,8 @@ REFUSED = [
     "::ffff:169.254.169.254",
     "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
     "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo (2001::/32, IETF-reserved)
+    "4000::1",  # IPv6 space not yet assigned (reserved), which Python calls global
 ]
 # Spellings of 127.0.0.1 and 10.0.0.1 a resolver accepts: decimal, octal, hex, short.
 REFUSED_SPELLINGS = ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "012.0.0.1"]
@@ -240,3 +242,118 @@ def _tls_handler() -> type:
             self.end_headers()
 
     return Handler
+
+
+# --- the edges the mutation run found untested (TESTING.md) ---------------------------------
+
+
+def test_a_url_of_exactly_the_limit_is_accepted_and_one_more_character_is_not():
+    head = "https://hooks.example.com/"
+    vet_target(head + "a" * (network.MAX_URL_LENGTH - len(head)), allow_private=False)
+    with pytest.raises(BadTarget, match=r"too long \(2048 characters at most\)"):
+        vet_target(head + "a" * (network.MAX_URL_LENGTH - len(head) + 1), allow_private=False)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1f", " ", "\x7f"])
+def test_control_characters_and_spaces_are_refused(char):
+    with pytest.raises(BadTarget, match="must not contain spaces or control characters"):
+        vet_target(f"https://hooks.example.com/in{char}x", allow_private=False)
+
+
+def test_printable_punctuation_and_non_ascii_paths_are_accepted():
+    parts = vet_target("https://hooks.example.com/in!~%20é\x80", allow_private=False)
+    assert parts.path == "/in!~%20é\x80"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://hooks.example.com:0/in", "The URL's port must be between 1 and 65535."),
+        ("https://hooks.example.com:99999/in", "The URL is not valid (Port out of range 0-65535)."),
+        ("ftp://hooks.example.com/in", "The URL must start with https:// (or http://)."),
+        ("https:///in", "The URL has no host."),
+        (
+            "https://u:p@hooks.example.com/",
+            "The URL must not contain credentials (user:password@).",
+        ),
+        ("https://:p@hooks.example.com/", "The URL must not contain credentials (user:password@)."),
+        ("https://@hooks.example.com/", "The URL must not contain credentials (user:password@)."),
+        ("http://hooks.example.com/in", "The URL must start with https://."),
+        (
+            "https://10.0.0.1/in",
+            "The URL's address is not allowed (destination address not allowed).",
+        ),
+    ],
+)
+def test_each_refusal_says_exactly_why(url, message):
+    with pytest.raises(BadTarget) as refused:
+        vet_target(url, allow_private=False)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("port", [1, 65535])
+def test_the_ports_at_the_ends_of_the_range_are_accepted(port):
+    assert vet_target(f"https://hooks.example.com:{port}/in", allow_private=False).port == port
+
+
+def test_the_switch_still_refuses_other_schemes_and_hostless_urls():
+    with pytest.raises(BadTarget, match="https:// \\(or http://\\)"):
+        vet_target("ftp://127.0.0.1/in", allow_private=True)
+    with pytest.raises(BadTarget, match="no host"):
+        vet_target("http:///in", allow_private=True)
+    assert vet_target("http://10.0.0.1:8080/in", allow_private=True).hostname == "10.0.0.1"
+
+
+def test_a_public_hostname_goes_to_its_first_address():
+    resolver = resolver_of({"hooks.example.com": ["93.184.216.34", "8.8.8.8"]})
+    assert resolve_vetted("hooks.example.com", 443, allow_private=False, resolver=resolver) == (
+        "93.184.216.34"
+    )
+
+
+def test_a_scoped_ipv6_answer_is_vetted_without_its_zone():
+    resolver = resolver_of(
+        {"hooks.example.com": ["fe80::1%eth0"], "v6.example.com": ["2606:4700::1%2"]}
+    )
+    with pytest.raises(AddressNotAllowed):
+        resolve_vetted("hooks.example.com", 443, allow_private=False, resolver=resolver)
+    assert resolve_vetted("hooks.example.com", 443, allow_private=True, resolver=resolver) == (
+        "fe80::1"
+    )
+    assert resolve_vetted("v6.example.com", 443, allow_private=False, resolver=resolver) == (
+        "2606:4700::1"
+    )
+
+
+@pytest.mark.parametrize("answer", [[], ["not-an-address"], ["93.184.216.34", "nonsense"]])
+def test_an_empty_or_garbled_resolver_answer_cannot_be_connected_to(answer):
+    resolver = resolver_of({"hooks.example.com": answer})
+    with pytest.raises(OSError, match="^could not resolve hooks.example.com$"):
+        resolve_vetted("hooks.example.com", 443, allow_private=True, resolver=resolver)
+
+
+@pytest.mark.parametrize(
+    "error", [OSError("Name or service not known"), UnicodeError("label too long")]
+)
+def test_a_resolver_failure_says_which_host(error):
+    def failing(host: str, port: int) -> list[str]:
+        raise error
+
+    with pytest.raises(OSError, match=f"^could not resolve hooks.example.com: {error}$"):
+        resolve_vetted("hooks.example.com", 443, allow_private=False, resolver=failing)
+
+
+def test_an_address_literal_is_not_sent_to_the_resolver():
+    resolver = resolver_of({})
+    assert resolve_vetted("[2606:4700::1]", 443, allow_private=False, resolver=resolver) == (
+        "2606:4700::1"
+    )
+    assert resolve_vetted("0x5db8d822", 443, allow_private=False, resolver=resolver) == (
+        "93.184.216.34"
+    )
+    assert resolver.calls == []
+
+
+@pytest.mark.parametrize("host", ["hooks.example.com", "1.2.3.4.5", "", "256.1.1.1x"])
+def test_a_name_is_not_taken_for_an_address(host):
+    assert network.parse_ip_literal(host) is None
