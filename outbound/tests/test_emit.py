@@ -295,3 +295,29 @@ def test_a_staff_edit_in_the_admin_emits_lead_updated_with_the_changed_fields(
     # Saved again with nothing changed: no event.
     assert admin_client.post(url, data).status_code == 302
     assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_patch_through_the_lead_api_emits_lead_updated_with_the_changed_fields(
+    workspace, destination
+):
+    lead = lead_create(workspace=workspace, name="Jane", email="jane@example.com")
+    Event.objects.all().delete()
+    key = ApiKeyFactory(workspace=workspace, scopes=("leads:read", "leads:write"))
+    client = APIClient()
+    url = f"/v1/leads/{lead.id}"
+
+    response = client.patch(
+        url, {"status": "won", "name": "Jane"}, format="json", HTTP_X_API_KEY=key.plaintext
+    )
+    assert response.status_code == 200, response.content
+
+    event = Event.objects.get()
+    assert event.type == "lead.updated"
+    assert event.payload["changed_fields"] == ["status"]
+    assert event.payload["lead"]["status"] == "won"
+    assert Delivery.objects.get(event=event).destination == destination
+    # Nothing changed: no event.
+    same = client.patch(url, {"status": "won"}, format="json", HTTP_X_API_KEY=key.plaintext)
+    assert same.status_code == 200
+    assert Event.objects.count() == 1
