@@ -57,6 +57,10 @@ class StrictCharField(CheapCopyField, serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        # The limit holds for the string as sent, as the schema's maxLength says: DRF would
+        # check it only after trimming whitespace (Python's, which includes \x1c-\x1f).
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         value: str = super().to_internal_value(data)
         return value
 

@@ -354,3 +354,16 @@ class TestJsonColumnBudget:
         extra_data = Lead.objects.get().extra_data
         assert extra_data is not None
         assert len(extra_data["message"]) == 60_000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("padding", ["\x1e", " ", "\t"])
+def test_a_string_over_its_limit_as_sent_is_refused_even_if_trimming_would_fit_it(
+    client, workspace, padding
+):
+    # The schema's maxLength is for the string as sent; DRF trims before it checks.
+    body = {"workspace_id": str(workspace.id), "name": padding + "n" * 300}
+    response = client.post("/v1/create-lead", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "name" in response.json()["errors"]
+    assert Lead.objects.count() == 0
