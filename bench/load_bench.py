@@ -8,6 +8,11 @@ parses the JSON body and inserts one row, served by the same gunicorn) measured 
 run, and the gunicorn workers' CPU time per request; plus the peak RSS of a worker.
 
     python bench/load_bench.py [--duration 6] [--rounds 3] [--connections 16]
+                               [--front nginx|none|both]
+
+`--front both` runs `make serve`'s topology and measures every endpoint twice per round,
+through nginx and straight to the same gunicorn, interleaved: what the proxy costs, free of
+the run-to-run noise two separate runs carry.
 
 Needs wrk (Debian package `wrk`), PostgreSQL and Redis on 127.0.0.1. Uses its own database
 (hushmetrics_bench, recreated) and Redis db 8; nothing else is touched.
@@ -31,6 +36,9 @@ PYTHON = str(PROJECT / ".venv" / "bin" / "python")
 GUNICORN = str(PROJECT / ".venv" / "bin" / "gunicorn")
 PORT = 18090
 BASE = f"http://127.0.0.1:{PORT}"
+# `--front both`: gunicorn's own address behind nginx, measured directly as well.
+DIRECT_PORT = PORT + 1
+DIRECT = f"http://127.0.0.1:{DIRECT_PORT}"
 TARGETS = {
     "create-lead": 0.8,
     "webhook JSON": 0.8,
@@ -190,12 +198,43 @@ def workers_cpu_seconds(master_pid: int) -> float:
     return total
 
 
+def nginx_master(pid: int) -> int | None:
+    """deploy/serve.py's nginx master process, if `pid` is serve.py."""
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        if b"nginx" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return int(child)
+    return None
+
+
 def median_round(measured: list[dict[str, float]]) -> dict[str, float]:
     """The round with the median requests/s; errors summed over every round."""
     ordered = sorted(measured, key=lambda figures: figures["rps"])
     chosen = dict(ordered[len(ordered) // 2])
     chosen["errors"] = sum(figures["errors"] for figures in measured)
     return chosen
+
+
+def report(results: dict[str, dict[str, float]]) -> list[str]:
+    """Print one table of figures with their ratios to its baseline; what missed a target."""
+    baseline = results["baseline"]["rps"]
+    print(
+        f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× base':>8}"
+        f"{'target':>8}{'app CPU ms/req':>16}"
+    )
+    failed = []
+    for name, figures in results.items():
+        ratio = figures["rps"] / baseline
+        target = TARGETS.get(name)
+        verdict = "" if target is None else (f"≥{target}" if ratio >= target else f"<{target}!")
+        if target is not None and ratio < target:
+            failed.append(name)
+        if figures["errors"]:
+            failed.append(f"{name} errors")
+        print(
+            f"{name:<22}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+            f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}{figures['cpu_ms']:>16.2f}"
+        )
+    return failed
 
 
 def main() -> int:
@@ -209,9 +248,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2 * 2 + 1, help="2 cores' worth: 2×2+1")
     parser.add_argument(
         "--front",
-        choices=["nginx", "none"],
+        choices=["nginx", "none", "both"],
         default="nginx",
-        help="nginx in front of gunicorn, as make serve runs (default), or gunicorn alone",
+        help="nginx in front of gunicorn, as make serve runs (default), gunicorn alone, or "
+        "both: through nginx and straight to its gunicorn, interleaved in one run",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -289,10 +329,13 @@ def main() -> int:
         # gunicorn's error log goes to a file: an unread pipe could fill and stall it.
         server_log = (Path(tmp) / "gunicorn.log").open("w")
         command = (
-            [PYTHON, "deploy/serve.py"]
-            if args.front == "nginx"
-            else [GUNICORN, "-c", "gunicorn.conf.py", "hushmetrics.wsgi:application"]
+            [GUNICORN, "-c", "gunicorn.conf.py", "hushmetrics.wsgi:application"]
+            if args.front == "none"
+            else [PYTHON, "deploy/serve.py"]
         )
+        if args.front == "both":
+            env["UPSTREAM_BIND"] = f"127.0.0.1:{DIRECT_PORT}"
+        fronts = {"direct": DIRECT, "nginx": BASE} if args.front == "both" else {args.front: BASE}
         server = subprocess.Popen(  # noqa: S603
             command,
             cwd=PROJECT,
@@ -303,6 +346,7 @@ def main() -> int:
         try:
             wait_healthy()
             master = gunicorn_master(server.pid)
+            proxy = nginx_master(server.pid) if args.front != "none" else None
             # Prime the existing-lead and replay cases so they measure what their names say.
             primer = {k: v for k, v in OPTIN_EXISTING.items() if k != "external_reference"}
             for body in (primer, OPTIN_REPLAY):
@@ -315,17 +359,22 @@ def main() -> int:
                 urllib.request.urlopen(request, timeout=10).read()  # noqa: S310
             for path in paths.values():
                 # A short warm-up so every endpoint is measured with warm workers and pool.
-                subprocess.run(
-                    ["wrk", "-t2", "-c4", "-d2s", "-s", str(path), BASE],
-                    capture_output=True,
-                    check=True,
-                )
-            # Rounds interleave the endpoints, so a busy spell on the machine falls on all of
-            # them rather than on one; each endpoint's figures are its median round.
-            rounds: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
+                for url in fronts.values():
+                    subprocess.run(
+                        ["wrk", "-t2", "-c4", "-d2s", "-s", str(path), url],
+                        capture_output=True,
+                        check=True,
+                    )
+            # Rounds interleave the endpoints (and the fronts), so a busy spell on the machine
+            # falls on all of them rather than on one; each one's figures are its median round.
+            rounds: dict[tuple[str, str], list[dict[str, float]]] = {
+                (front, name): [] for name in paths for front in fronts
+            }
             for round_number in range(args.rounds):
-                for name, path in paths.items():
+                for (front, name), measured in rounds.items():
+                    path = paths[name]
                     cpu_before = workers_cpu_seconds(master)
+                    proxy_before = workers_cpu_seconds(proxy) if proxy else 0.0
                     output = subprocess.run(
                         [
                             "wrk",
@@ -335,7 +384,7 @@ def main() -> int:
                             "--latency",
                             "-s",
                             str(path),
-                            BASE,
+                            fronts[front],
                         ],
                         capture_output=True,
                         text=True,
@@ -344,43 +393,50 @@ def main() -> int:
                     figures = parse_wrk(output)
                     cpu = workers_cpu_seconds(master) - cpu_before
                     figures["cpu_ms"] = cpu * 1000 / max(1, figures["requests"])
-                    rounds[name].append(figures)
+                    # nginx's workers, for requests that went through it.
+                    proxy_cpu = workers_cpu_seconds(proxy) - proxy_before if proxy else 0.0
+                    figures["proxy_cpu_ms"] = proxy_cpu * 1000 / max(1, figures["requests"])
+                    measured.append(figures)
                     print(
-                        f"  round {round_number + 1}/{args.rounds} {name}: "
-                        f"{figures['rps']:.0f} req/s",
+                        f"  round {round_number + 1}/{args.rounds} {name}"
+                        f"{f' ({front})' if len(fronts) > 1 else ''}: {figures['rps']:.0f} req/s",
                         file=sys.stderr,
                     )
-            results = {name: median_round(measured) for name, measured in rounds.items()}
+            results = {key: median_round(measured) for key, measured in rounds.items()}
             peak_rss = worker_peak_rss_mb(master)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=40)
             server_log.close()
 
-    baseline = results["baseline"]["rps"]
+    names = list(paths)
+    topology = {
+        "nginx": " behind nginx (make serve)",
+        "none": ", no proxy",
+        "both": " behind nginx (make serve), each endpoint also straight to gunicorn",
+    }[args.front]
     print(
         f"\nLoad benchmark: {args.workers} gunicorn workers × threads from gunicorn.conf.py"
-        f"{' behind nginx (make serve)' if args.front == 'nginx' else ', no proxy'}, "
-        f"wrk -t2 -c{args.connections} -d{args.duration}s per endpoint × {args.rounds} "
-        "interleaved rounds (median round shown), PostgreSQL + Redis"
-    )
-    print(
-        f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× base':>8}"
-        f"{'target':>8}{'app CPU ms/req':>16}"
+        f"{topology}, wrk -t2 -c{args.connections} -d{args.duration}s per endpoint × "
+        f"{args.rounds} interleaved rounds (median round shown), PostgreSQL + Redis"
     )
     failed = []
-    for name, figures in results.items():
-        ratio = figures["rps"] / baseline
-        target = TARGETS.get(name)
-        verdict = "" if target is None else (f"≥{target}" if ratio >= target else f"<{target}!")
-        if target is not None and ratio < target:
-            failed.append(name)
-        if figures["errors"]:
-            failed.append(f"{name} errors")
-        print(
-            f"{name:<22}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
-            f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}{figures['cpu_ms']:>16.2f}"
-        )
+    for front in fronts:
+        if len(fronts) > 1:
+            print(f"\n{'through nginx' if front == 'nginx' else 'straight to gunicorn'}:")
+        missed = report({name: results[front, name] for name in names})
+        failed += [f"{name} ({front})" for name in missed] if len(fronts) > 1 else missed
+    if len(fronts) > 1:
+        print("\nnginx ÷ direct, same run (1.00: the proxy costs nothing); nginx's own CPU")
+        print(f"{'endpoint':<22}{'req/s':>9}{'× base':>9}{'nginx CPU ms/req':>18}")
+        for name in names:
+            nginx, direct = results["nginx", name], results["direct", name]
+            base_nginx = nginx["rps"] / results["nginx", "baseline"]["rps"]
+            base_direct = direct["rps"] / results["direct", "baseline"]["rps"]
+            print(
+                f"{name:<22}{nginx['rps'] / direct['rps']:>9.2f}{base_nginx / base_direct:>9.2f}"
+                f"{nginx['proxy_cpu_ms']:>18.2f}"
+            )
     print(f"peak worker RSS: {peak_rss:.1f} MB (target < 150 MB)")
     if peak_rss >= 150:
         failed.append("worker RSS")

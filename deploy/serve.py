@@ -7,9 +7,11 @@ slowloris test in hushmetrics/tests/test_slow_clients.py). Ctrl-C or SIGTERM sto
 other, and this command with its status.
 
 Environment: BIND (default 127.0.0.1:8000), CLIENT_TIMEOUT_SECONDS (10: the longest pause
-nginx allows between two reads of a request), and everything gunicorn.conf.py and the app
-read. TRUSTED_PROXY_COUNT is 1: nginx is the one proxy the app sees, and it replaces any
-X-Forwarded-For a client sends with the address it saw.
+nginx allows between two reads of a request), UPSTREAM_BIND (gunicorn's own loopback address;
+default a free port: `make bench --front both` sets it to reach gunicorn directly too), and
+everything gunicorn.conf.py and the app read. TRUSTED_PROXY_COUNT is 1: nginx is the one
+proxy the app sees, and it replaces any X-Forwarded-For a client sends with the address it
+saw.
 """
 
 import os
@@ -71,7 +73,7 @@ def render(run: Path, *, listen: str, upstream: str) -> Path:
 
 def main() -> int:
     listen = os.environ.get("BIND", "127.0.0.1:8000")
-    upstream = f"127.0.0.1:{free_port()}"
+    upstream = os.environ.get("UPSTREAM_BIND") or f"127.0.0.1:{free_port()}"
     run = Path(tempfile.mkdtemp(prefix="hushmetrics-nginx-"))
     run.chmod(0o755)  # nginx's workers (nobody, when started as root) write temp files here
     config = render(run, listen=listen, upstream=upstream)
