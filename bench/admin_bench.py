@@ -12,7 +12,6 @@ makes. It only ever adds rows, so run it on a database of its own.
 """
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -32,28 +31,12 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from bench.seeding import grow_to  # noqa: E402
 from leads.models import Lead  # noqa: E402
 from optin.models import OptIn, QuestionAnswer  # noqa: E402
 from workspaces.models import Workspace  # noqa: E402
 
 TARGET_MS = 300
-BENCH_WORKSPACE = "Bench workspace"
-
-
-def grow_to(size: int) -> Workspace:
-    """The bench workspace, grown to `size` leads (a small second workspace sits beside it)."""
-    workspace, _ = Workspace.objects.get_or_create(name=BENCH_WORKSPACE)
-    Workspace.objects.get_or_create(name="Bench neighbour")
-    have = Lead.objects.filter(workspace=workspace).count()
-    if have > size:
-        sys.exit(f"the bench workspace already has {have} leads (> {size}): use a fresh database")
-    if have < size:
-        call_command(
-            "seed_demo_data", leads=size - have, workspace=str(workspace.pk), stdout=io.StringIO()
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE leads_lead")
-    return workspace
 
 
 def lead_with_history(workspace: Workspace) -> Lead:
