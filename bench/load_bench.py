@@ -17,7 +17,7 @@ publish on commit (Redis, a db of the bench's own). After the rounds one deliver
 without beat) drains every pending delivery: webhooks/s for one worker process, and every
 event received at least once. Then, the worker idle, create-lead requests one at a time:
 the commit-to-receipt latency (receipt minus the event's `timestamp`, its created_at, set
-in the transaction just before COMMIT).
+in the transaction shortly before COMMIT).
 
     python bench/load_bench.py [--duration 6] [--rounds 3] [--connections 16] [--no-outbound]
 
