@@ -260,20 +260,31 @@ def drain(
     """Start the worker on the backlog the rounds left; wait until no delivery is pending
     and the receiver has every event's webhook-id (or `limit` seconds)."""
     pending = "SELECT count(*) FROM outbound_delivery WHERE state = 'pending'"
-    with psycopg.connect(db_url) as connection:
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        # Requests wrk left unanswered at the end of a round may still commit: wait until
+        # the workspace's leads, its events and the pending deliveries stay put for 1 s.
+        counts = previous = None
+        for _ in range(30):
+            counts = connection.execute(
+                f"""
+                SELECT (SELECT count(*) FROM leads_lead WHERE workspace_id = %s),
+                       (SELECT count(*) FROM outbound_event WHERE workspace_id = %s),
+                       ({pending})
+                """,  # noqa: S608 - `pending` is this function's constant
+                [workspace, workspace],
+            ).fetchone()
+            if counts == previous:
+                break
+            previous = counts
+            time.sleep(1)
+        assert counts is not None
         events = {
             str(row[0])
             for row in connection.execute(
                 "SELECT id FROM outbound_event WHERE workspace_id = %s", [workspace]
             )
         }
-        figures = Outbound(
-            backlog=_count(connection, pending),
-            events=len(events),
-            leads=_count(
-                connection, "SELECT count(*) FROM leads_lead WHERE workspace_id = %s", [workspace]
-            ),
-        )
+        figures = Outbound(backlog=int(counts[2]), events=len(events), leads=int(counts[0]))
     print(f"  draining {figures.backlog} deliveries with one worker", file=sys.stderr)
     before = time.time()
     worker.start()
