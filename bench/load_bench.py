@@ -7,7 +7,19 @@ endpoint requests/s, p50, p99, errors, the ratio to the baseline (a bench-only v
 parses the JSON body and inserts one row, served by the same gunicorn) measured in the same
 run, and the gunicorn workers' CPU time per request; plus the peak RSS of a worker.
 
-    python bench/load_bench.py [--duration 6] [--rounds 3] [--connections 16]
+Outbound (issue 13): the lines marked "(1 webhook)" send the same requests to a second
+workspace that has one active webhook destination, a receiver in this process (an HTTP
+server thread on loopback that answers 204 and records each `webhook-id` and when it came).
+No worker consumes during the rounds (in production it runs on machines of its own), so
+their ratio is the ingest path's own cost: the event and delivery rows, and the broker
+publish on commit (Redis, a db of the bench's own). After the rounds one delivery worker
+(`celery -A hushmetrics worker --pool threads --concurrency 16`, as `make worker` runs it,
+without beat) drains every pending delivery: webhooks/s for one worker process, and every
+event received at least once. Then, the worker idle, create-lead requests one at a time:
+the commit-to-receipt latency (receipt minus the event's `timestamp`, its created_at, set
+in the transaction shortly before COMMIT).
+
+    python bench/load_bench.py [--duration 6] [--rounds 3] [--connections 16] [--no-outbound]
                                [--front nginx|none|both]
 
 `--front both` runs `make serve`'s topology and measures every endpoint twice per round,
@@ -15,7 +27,9 @@ through nginx and straight to the same gunicorn, interleaved: what the proxy cos
 the run-to-run noise two separate runs carry.
 
 Needs wrk (Debian package `wrk`), PostgreSQL and Redis on 127.0.0.1. Uses its own database
-(hushmetrics_bench, recreated) and Redis db 8; nothing else is touched.
+(hushmetrics_bench, recreated), Redis db 8 and, as the broker, Redis db 9, and ports 18090
+and 18091 (BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_BROKER_URL, BENCH_PORT choose others);
+nothing else is touched.
 """
 
 import argparse
@@ -24,27 +38,41 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+from bench.outbound_rig import Receiver, Worker, first_receipts  # noqa: E402
+
 PYTHON = str(PROJECT / ".venv" / "bin" / "python")
 GUNICORN = str(PROJECT / ".venv" / "bin" / "gunicorn")
-PORT = 18090
+PORT = int(os.environ.get("BENCH_PORT", "18090"))
 BASE = f"http://127.0.0.1:{PORT}"
 # `--front both`: gunicorn's own address behind nginx, measured directly as well.
 DIRECT_PORT = PORT + 1
 DIRECT = f"http://127.0.0.1:{DIRECT_PORT}"
+# The endpoints against the workspace with one webhook destination.
+HOOKED = ("create-lead (1 webhook)", "webhook JSON (1 webhook)")
 TARGETS = {
     "create-lead": 0.8,
     "webhook JSON": 0.8,
     "webhook form": 0.8,
     "opt-in new lead": 0.5,
+    HOOKED[0]: 0.55,
+    HOOKED[1]: 0.55,
 }
+WORKER_TARGET = 100  # webhooks/s, one worker process
+LATENCY_TARGET = 1.0  # seconds, p50 of commit to receipt with the worker idle
 
 CREATE_LEAD = {
     "name": "Jane Doe",
@@ -184,18 +212,22 @@ def worker_peak_rss_mb(master_pid: int) -> float:
     return peak / 1024
 
 
-def workers_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU the gunicorn workers have used so far (from /proc)."""
+def cpu_seconds(pids: Iterable[int | str]) -> float:
+    """User + system CPU these processes have used so far (from /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    for pid in children:
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return total
+
+
+def workers_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU the gunicorn workers have used so far."""
+    return cpu_seconds(Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split())
 
 
 def nginx_master(pid: int) -> int | None:
@@ -218,7 +250,7 @@ def report(results: dict[str, dict[str, float]]) -> list[str]:
     """Print one table of figures with their ratios to its baseline; what missed a target."""
     baseline = results["baseline"]["rps"]
     print(
-        f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× base':>8}"
+        f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× base':>8}"
         f"{'target':>8}{'app CPU ms/req':>16}"
     )
     failed = []
@@ -231,9 +263,182 @@ def report(results: dict[str, dict[str, float]]) -> list[str]:
         if figures["errors"]:
             failed.append(f"{name} errors")
         print(
-            f"{name:<22}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+            f"{name:<26}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
             f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}{figures['cpu_ms']:>16.2f}"
         )
+    return failed
+
+
+@dataclass
+class Outbound:
+    """What the worker part measured: the drain of the rounds' backlog, then the latency."""
+
+    backlog: int  # deliveries pending when the worker started
+    events: int  # events of the workspace with the destination
+    leads: int  # its leads (each one's lead.created is an event)
+    drained: int = 0  # deliveries the worker finished
+    seconds: float = 0.0  # from its first attempt's start to its last delivery's end
+    cpu_ms: float = 0.0  # the worker's CPU per delivery
+    complete: bool = False  # nothing pending and every event received, within the limit
+    missing: int = 0  # events the receiver never got
+    failed: int = 0  # deliveries that failed
+    duplicates: int = 0  # receipts of a webhook-id received before
+    bad_signatures: int = 0
+    sent: int = 0  # create-lead requests of the latency part
+    latencies: tuple[float, ...] = ()  # seconds from commit to receipt, sorted
+
+
+def _count(connection: psycopg.Connection, sql: str, params: list | None = None) -> int:
+    row = connection.execute(sql, params).fetchone()
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
+def drain(
+    db_url: str, workspace: str, worker: Worker, receiver: Receiver, limit: float
+) -> Outbound:
+    """Start the worker on the backlog the rounds left; wait until no delivery is pending
+    and the receiver has every event's webhook-id (or `limit` seconds)."""
+    pending = "SELECT count(*) FROM outbound_delivery WHERE state = 'pending'"
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        # Requests wrk left unanswered at the end of a round may still commit: wait until
+        # the workspace's leads, its events and the pending deliveries stay put for 1 s.
+        counts = previous = None
+        for _ in range(30):
+            counts = connection.execute(
+                f"""
+                SELECT (SELECT count(*) FROM leads_lead WHERE workspace_id = %s),
+                       (SELECT count(*) FROM outbound_event WHERE workspace_id = %s),
+                       ({pending})
+                """,  # noqa: S608 - `pending` is this function's constant
+                [workspace, workspace],
+            ).fetchone()
+            if counts == previous:
+                break
+            previous = counts
+            time.sleep(1)
+        assert counts is not None
+        events = {
+            str(row[0])
+            for row in connection.execute(
+                "SELECT id FROM outbound_event WHERE workspace_id = %s", [workspace]
+            )
+        }
+        figures = Outbound(backlog=int(counts[2]), events=len(events), leads=int(counts[0]))
+    print(f"  draining {figures.backlog} deliveries with one worker", file=sys.stderr)
+    before = time.time()
+    worker.start()
+    cpu_before = cpu_seconds(worker.pids())
+    deadline = time.monotonic() + limit
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        while time.monotonic() < deadline:
+            if not _count(connection, pending) and events <= receiver.seen():
+                figures.complete = True
+                break
+            time.sleep(0.5)
+        figures.cpu_ms = (cpu_seconds(worker.pids()) - cpu_before) * 1000
+        row = connection.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE d.state = 'failed'),
+                   extract(epoch FROM max(d.finished_at)),
+                   (SELECT extract(epoch FROM min(a.started_at)) FROM outbound_deliveryattempt a
+                    WHERE a.started_at >= to_timestamp(%s))
+            FROM outbound_delivery d WHERE d.finished_at >= to_timestamp(%s)
+            """,
+            [before, before],
+        ).fetchone()
+    assert row is not None
+    figures.drained, figures.failed = int(row[0]), int(row[1])
+    if row[2] is not None and row[3] is not None:
+        figures.seconds = float(row[2]) - float(row[3])
+    figures.cpu_ms /= max(1, figures.drained)
+    with receiver.lock:
+        ids = [receipt.webhook_id for receipt in receiver.receipts]
+        figures.bad_signatures = sum(1 for receipt in receiver.receipts if not receipt.signed)
+    figures.missing = len(events - set(ids))
+    figures.duplicates = len(ids) - len(set(ids))
+    return figures
+
+
+def commit_to_receipt(
+    db_url: str, workspace: str, receiver: Receiver, count: int, spacing: float
+) -> tuple[int, tuple[float, ...]]:
+    """`count` create-lead requests one at a time, `spacing` s apart, with the worker idle:
+    (requests answered, the seconds from each event's timestamp to its first receipt)."""
+    offset = time.time() - time.monotonic()  # receipts are monotonic, timestamps wall-clock
+    leads = []
+    for n in range(count):
+        body = CREATE_LEAD | {"workspace_id": workspace, "email": f"latency-{n}@example.com"}
+        request = urllib.request.Request(  # noqa: S310
+            f"{BASE}/v1/create-lead",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            leads.append(json.loads(response.read())["id"])
+        time.sleep(spacing)
+    with psycopg.connect(db_url) as connection:
+        created = {
+            str(row[0]): float(row[1])
+            for row in connection.execute(
+                """
+                SELECT id, extract(epoch FROM created_at) FROM outbound_event
+                WHERE workspace_id = %s AND payload -> 'lead' ->> 'id' = ANY(%s)
+                """,
+                [workspace, leads],
+            )
+        }
+    deadline = time.monotonic() + 30
+    while not created.keys() <= receiver.seen() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with receiver.lock:
+        first = first_receipts(receiver.receipts)
+    latencies = sorted(first[i] + offset - at for i, at in created.items() if i in first)
+    return len(leads), tuple(latencies)
+
+
+def report_outbound(figures: Outbound, args: argparse.Namespace, broker_url: str) -> list[str]:
+    """Print the worker part; the names of the checks it failed."""
+    failed = []
+    rate = figures.drained / figures.seconds if figures.seconds else 0.0
+    print(
+        f"\nOutbound: 1 webhook destination (a receiver in this process, answering 204), "
+        f"broker {broker_url}; after the rounds, 1 worker process "
+        f"(--pool threads --concurrency {args.worker_concurrency}, no beat)"
+    )
+    print(
+        f"  drain    {figures.drained} of {figures.backlog} pending deliveries in "
+        f"{figures.seconds:.1f} s: {rate:.0f} webhooks/s (target ≥ {WORKER_TARGET}/s), "
+        f"worker CPU {figures.cpu_ms:.2f} ms/delivery"
+    )
+    print(
+        f"  receipt  {figures.events - figures.missing} of {figures.events} events received "
+        f"(missing {figures.missing}); {figures.duplicates} duplicates, {figures.failed} "
+        f"deliveries failed, {figures.bad_signatures} bad signatures; "
+        f"{figures.leads} leads in the workspace"
+    )
+    if figures.latencies:
+        ordered = figures.latencies
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        print(
+            f"  latency  {figures.sent} create-lead one at a time, "
+            f"{args.latency_spacing * 1000:.0f} ms apart, worker idle: commit to receipt "
+            f"(receipt − the event's timestamp) p50 {statistics.median(ordered):.3f} s, "
+            f"p95 {p95:.3f} s, max {ordered[-1]:.3f} s (target p50 < {LATENCY_TARGET:g} s); "
+            f"{figures.sent - len(ordered)} not received"
+        )
+    if not figures.complete:
+        failed.append(f"outbound backlog not drained within {args.drain_limit:g} s")
+    if rate < WORKER_TARGET:
+        failed.append("worker webhooks/s")
+    if figures.missing or figures.failed or figures.bad_signatures:
+        failed.append("events missing, failed or badly signed")
+    if figures.events != figures.leads:
+        failed.append("leads without their event")
+    if len(figures.latencies) < figures.sent:
+        failed.append("latency events not received")
+    if not figures.latencies or statistics.median(figures.latencies) >= LATENCY_TARGET:
+        failed.append("commit-to-receipt p50")
     return failed
 
 
@@ -253,13 +458,30 @@ def main() -> int:
         help="nginx in front of gunicorn, as make serve runs (default), gunicorn alone, or "
         "both: through nginx and straight to its gunicorn, interleaved in one run",
     )
+    parser.add_argument(
+        "--no-outbound",
+        action="store_true",
+        help="no workspace with a webhook destination: neither its endpoints nor the worker",
+    )
+    parser.add_argument("--worker-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--drain-limit", type=float, default=900, help="seconds the worker may take to drain"
+    )
+    parser.add_argument("--latency-requests", type=int, default=200)
+    parser.add_argument(
+        "--latency-spacing", type=float, default=0.03, help="seconds between those requests"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
+    # The outbound part (the destination's workspace, its endpoints, the worker) runs
+    # unless switched off or left out by --only.
+    outbound = not args.no_outbound and (not args.only or any(name in args.only for name in HOOKED))
 
     db_url = os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hushmetrics_bench"
     )
+    broker_url = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -278,19 +500,40 @@ def main() -> int:
         "LOG_LEVEL": "warning",
         # No recycling mid-run: a recycled worker would take its CPU time and peak RSS along.
         "GUNICORN_MAX_REQUESTS": "0",
+        # The rings (the web processes) and the delivery worker: a Redis db of our own.
+        "CELERY_BROKER_URL": broker_url,
+        # The receiver is on loopback.
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",
     }
     dbname = db_url.rsplit("/", 1)[1]
     admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
     subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {dbname}"], check=True)
     subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {dbname}"], check=True)
     run([PYTHON, "manage.py", "migrate", "-v0"], env)
-    run(["redis-cli", "-n", "8", "flushdb"], env)
+    run(["redis-cli", "-u", env["REDIS_URL"], "flushdb"], env)
+    run(["redis-cli", "-u", broker_url, "flushdb"], env)
     workspace = run([PYTHON, "manage.py", "create_workspace", "Bench"], env)
     key = run([PYTHON, "manage.py", "issue_api_key", "--workspace", workspace, "--name", "b"], env)
+    receiver = Receiver(status=204)
+    hooked = ""
+    if outbound:
+        receiver.start()
+        hooked = run([PYTHON, "manage.py", "create_workspace", "Bench outbound"], env)
+        destination = [PYTHON, "manage.py", "create_destination", "--workspace", hooked]
+        created = run([*destination, "--kind", "webhook", "--url", receiver.url], env)
+        receiver.secret = created.splitlines()[1]
 
     with tempfile.TemporaryDirectory() as tmp:
         as_json = json.dumps
         opt_in = {"x-api-key": key}
+        hooked_scripts = {
+            HOOKED[0]: lua(
+                "/v1/create-lead",
+                "application/json",
+                as_json(CREATE_LEAD | {"workspace_id": hooked}),
+            ),
+            HOOKED[1]: lua(f"/v1/webhook/{hooked}", "application/json", as_json(WEBHOOK)),
+        }
         scripts = {
             # The same documented lead, stored unchecked: the same row as create-lead writes.
             "baseline": lua(
@@ -309,6 +552,7 @@ def main() -> int:
                 "application/x-www-form-urlencoded",
                 "name=John+Smith&email=john%40example.com&source=website&utm_source=google",
             ),
+            **(hooked_scripts if outbound else {}),
             "opt-in new lead": lua(
                 "/api/opt-in/submit", "application/json", as_json(OPTIN_NEW), opt_in
             ),
@@ -404,10 +648,21 @@ def main() -> int:
                     )
             results = {key: median_round(measured) for key, measured in rounds.items()}
             peak_rss = worker_peak_rss_mb(master)
+            delivered = None
+            if outbound:
+                worker = Worker(Path(tmp), env, args.worker_concurrency, beat=False)
+                try:
+                    delivered = drain(db_url, hooked, worker, receiver, args.drain_limit)
+                    delivered.sent, delivered.latencies = commit_to_receipt(
+                        db_url, hooked, receiver, args.latency_requests, args.latency_spacing
+                    )
+                finally:
+                    worker.stop()
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=40)
             server_log.close()
+            receiver.stop()
 
     names = list(paths)
     topology = {
@@ -420,6 +675,12 @@ def main() -> int:
         f"{topology}, wrk -t2 -c{args.connections} -d{args.duration}s per endpoint × "
         f"{args.rounds} interleaved rounds (median round shown), PostgreSQL + Redis"
     )
+    if outbound:
+        print(
+            "(1 webhook): a workspace with one active webhook destination; no worker consumes "
+            "during the rounds (in production it runs on machines of its own): the ingest "
+            "path's own cost (event + delivery rows + broker publish on commit)"
+        )
     failed = []
     for front in fronts:
         if len(fronts) > 1:
@@ -428,18 +689,20 @@ def main() -> int:
         failed += [f"{name} ({front})" for name in missed] if len(fronts) > 1 else missed
     if len(fronts) > 1:
         print("\nnginx ÷ direct, same run (1.00: the proxy costs nothing); nginx's own CPU")
-        print(f"{'endpoint':<22}{'req/s':>9}{'× base':>9}{'nginx CPU ms/req':>18}")
+        print(f"{'endpoint':<26}{'req/s':>9}{'× base':>9}{'nginx CPU ms/req':>18}")
         for name in names:
             nginx, direct = results["nginx", name], results["direct", name]
             base_nginx = nginx["rps"] / results["nginx", "baseline"]["rps"]
             base_direct = direct["rps"] / results["direct", "baseline"]["rps"]
             print(
-                f"{name:<22}{nginx['rps'] / direct['rps']:>9.2f}{base_nginx / base_direct:>9.2f}"
+                f"{name:<26}{nginx['rps'] / direct['rps']:>9.2f}{base_nginx / base_direct:>9.2f}"
                 f"{nginx['proxy_cpu_ms']:>18.2f}"
             )
     print(f"peak worker RSS: {peak_rss:.1f} MB (target < 150 MB)")
     if peak_rss >= 150:
         failed.append("worker RSS")
+    if delivered is not None:
+        failed += report_outbound(delivered, args, broker_url)
     print("targets met" if not failed else f"targets missed: {', '.join(failed)}")
     return 0 if not failed else 1
 

@@ -14,7 +14,6 @@ It only ever adds rows, so run it on a database of its own.
 """
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -36,38 +35,11 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from bench.seeding import grow_to  # noqa: E402
 from leads.models import Lead  # noqa: E402
-from workspaces.models import Workspace  # noqa: E402
 from workspaces.services import api_key_issue  # noqa: E402
 
 TARGET_MS = 50
-BENCH_WORKSPACE = "Bench workspace"
-
-
-def grow_to(size: int) -> Workspace:
-    """The bench workspace, grown to `size` leads (a small second workspace sits beside it)."""
-    workspace = Workspace.objects.filter(name=BENCH_WORKSPACE).order_by("created_at").first()
-    if workspace is None:
-        workspace = Workspace.objects.create(name=BENCH_WORKSPACE)
-    neighbour, _ = Workspace.objects.get_or_create(name="Bench neighbour")
-    if not Lead.objects.filter(workspace=neighbour).exists():
-        call_command(
-            "seed_demo_data",
-            leads=1_000,
-            workspace=str(neighbour.pk),
-            seed=1_000_000_007,  # ids of their own (the seed picks them)
-            stdout=io.StringIO(),
-        )
-    have = Lead.objects.filter(workspace=workspace).count()
-    if have > size:
-        sys.exit(f"the bench workspace already has {have} leads (> {size}): use a fresh database")
-    if have < size:
-        call_command(
-            "seed_demo_data", leads=size - have, workspace=str(workspace.pk), stdout=io.StringIO()
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE leads_lead")
-    return workspace
 
 
 def index_used(sql: str, params: Any) -> str:
@@ -135,7 +107,7 @@ def main() -> None:
     setup_test_environment()  # lets the test Client's "testserver" host in
     settings.RATE_LIMIT_READ = "10000000/m"  # this measures pages, not the limit
     call_command("migrate", verbosity=0)
-    workspace = grow_to(args.leads)
+    workspace = grow_to(args.leads, neighbour_leads=1_000)
     key = api_key_issue(workspace=workspace, name="read bench", scopes=["leads:read"])
     client = Client(HTTP_X_API_KEY=key.plaintext)
     sample = Lead.objects.filter(workspace=workspace).order_by("created_at")[args.leads // 2]

@@ -39,7 +39,8 @@ def destination_list(*, workspace: Workspace | None = None) -> QuerySet[Destinat
 
 def _finished_count(*states: str) -> Coalesce:
     """Deliveries of the outer destination finished in the last 24 h in `states`: one
-    correlated count on the (destination, finished_at) index."""
+    correlated count on the (destination, finished_at) index. COUNT(*), not of the id: the
+    index holds destination, finished_at and state, so the count reads the index alone."""
     since = timezone.now() - timedelta(hours=24)
     counts = (
         Delivery.objects.filter(
@@ -47,7 +48,7 @@ def _finished_count(*states: str) -> Coalesce:
         )
         .order_by()
         .values("destination")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 from django.utils import timezone
 
-from outbound.models import Delivery, Destination, Event
+from outbound.models import Delivery, DeliveryAttempt, Destination, Event
 from outbound.services import event_emit
 from outbound.tests.conftest import rung_ids
 from outbound.tests.factories import DestinationFactory
@@ -287,10 +287,22 @@ def test_seed_demo_deliveries_fills_a_workspace_for_the_admin_benchmark(admin_cl
     oldest = deliveries.order_by("created_at").first()
     assert oldest is not None
     assert oldest.created_at < timezone.now() - timedelta(days=7)  # spread over the year
-    assert Destination.objects.filter(workspace=workspace).count() == 3
-    assert all(".invalid/" in d.target for d in Destination.objects.filter(workspace=workspace))
+    destinations = Destination.objects.filter(workspace=workspace)
+    assert destinations.count() == 5
+    assert all(".invalid/" in d.target for d in destinations)
     # Pending ones are not due: a running worker's sweep leaves them alone.
     assert not deliveries.filter(state="pending", next_attempt_at__lte=timezone.now()).exists()
+    # Every attempt a delivery counts is in its log; a failed one went through the schedule.
+    assert DeliveryAttempt.objects.filter(delivery__in=deliveries).count() == sum(
+        deliveries.values_list("attempts", flat=True)
+    )
+    failed = deliveries.filter(state="failed").first()
+    assert failed is not None and failed.attempts == 8 and failed.last_error
+    assert failed.attempt_log.count() == 8
+    # The destinations' last success and failure are those of their seeded deliveries.
+    busiest = max(destinations, key=lambda d: d.deliveries.count())
+    newest = busiest.deliveries.filter(state="succeeded").order_by("-finished_at").first()
+    assert newest is not None and busiest.last_success_at == newest.finished_at
     # Later writes get their own timestamps again.
     event = event_emit(workspace=Workspace.objects.get(pk=workspace.pk), type="lead.created",
                        payload={})  # fmt: skip
@@ -298,8 +310,8 @@ def test_seed_demo_deliveries_fills_a_workspace_for_the_admin_benchmark(admin_cl
     assert event.created_at > timezone.now() - timedelta(minutes=1)
     assert admin_client.get("/admin/outbound/delivery/").status_code == 200
     run("seed_demo_deliveries", "--deliveries", "10", "--workspace", str(workspace.id))
-    assert Destination.objects.filter(workspace=workspace).count() == 3
-    assert Delivery.objects.count() == 120 + 3 + 10  # the seed, the event to 3, the seed
+    assert Destination.objects.filter(workspace=workspace).count() == 5
+    assert Delivery.objects.count() == 120 + 5 + 10  # the seed, the event to 5, the seed
 
 
 def test_workspace_options_take_a_unique_name_as_the_other_commands_do(workspace):
