@@ -77,7 +77,7 @@ def _release_connection() -> None:
 def retry_delay(*, attempts: int, outcome: Outcome) -> timedelta | None:
     """The wait before the next attempt after `attempts` failed ones; None: no more."""
     schedule = settings.OUTBOUND_RETRY_SCHEDULE
-    if outcome.gone or attempts > len(schedule):
+    if outcome.gone or outcome.permanent or attempts > len(schedule):
         return None
     delay = schedule[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
     if outcome.retry_after is not None and outcome.status_code in (429, 503):
