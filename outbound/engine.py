@@ -18,15 +18,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from outbound import tasks
+from outbound.emails import email_send
 from outbound.models import Delivery, DeliveryAttempt, DeliveryState, Destination, Event
 from outbound.services import destination_disable, destination_record_outcome
+from outbound.slack import slack_send
 from outbound.webhooks import Outcome, webhook_send
 
 logger = logging.getLogger(__name__)
 
-# One sender per destination kind; email and Slack add theirs here.
+# One sender per destination kind.
 Sender = Callable[..., Outcome]
-SENDERS: dict[str, Sender] = {Destination.Kind.WEBHOOK: webhook_send}
+SENDERS: dict[str, Sender] = {
+    Destination.Kind.WEBHOOK: webhook_send,
+    Destination.Kind.EMAIL: email_send,
+    Destination.Kind.SLACK: slack_send,
+}
 
 JITTER = 0.10
 MAX_RETRY_AFTER = timedelta(hours=24)

@@ -33,14 +33,14 @@ from outbound.network import BadTarget, vet_target
 from workspaces.models import Workspace
 from workspaces.selectors import workspace_cache_forget
 
+logger = logging.getLogger(__name__)
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 SECRET_BYTES = 32
 # After a rotation the old secret signs too, for receivers still configured with it.
 ROTATION_OVERLAP = timedelta(hours=24)
 # Event types a destination may subscribe to (destination.test is sent on request only).
 SUBSCRIBABLE_EVENTS = (EventType.LEAD_CREATED, EventType.OPTIN_CREATED, EventType.LEAD_UPDATED)
-# Kinds whose sender exists today (outbound.engine.SENDERS); email and Slack come next.
-AVAILABLE_KINDS = (DestinationKind.WEBHOOK,)
 # Kinds read by people, who get one message per submission (SPEC §9).
 PEOPLE_KINDS = (DestinationKind.EMAIL, DestinationKind.SLACK)
 MAX_DESCRIPTION = 200
@@ -108,8 +108,6 @@ def destination_validate(
     """The cleaned (target, event_types, description), or a ValidationError saying why."""
     if kind not in DestinationKind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; one of: webhook, email, slack."})
-    if kind not in AVAILABLE_KINDS:
-        raise ValidationError({"kind": f"{kind} destinations are not available yet."})
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise ValidationError(
