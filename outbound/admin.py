@@ -198,7 +198,9 @@ class DestinationAdmin(admin.ModelAdmin):
     @admin.action(description="Disable", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[Destination]) -> None:
         for destination in queryset:
-            destination_disable(destination=destination, reason=f"Disabled by {request.user}.")
+            destination_disable(
+                destination=destination, reason=f"Disabled by {request.user}.", alert=False
+            )
             self.log_change(request, destination, "Disabled.")
         self.message_user(request, f"Disabled {queryset.count()} destination(s).")
 
