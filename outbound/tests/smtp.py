@@ -56,6 +56,12 @@ class SMTPServer:
             queued = self.replies.get(command)
             return queued.pop(0) if queued else None
 
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.commands.clear()
+            self.replies.clear()
+
     def received(self) -> list[Received]:
         with self.lock:
             return list(self.messages)
