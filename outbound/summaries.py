@@ -159,19 +159,21 @@ def destination_admin_url(destination_id: str) -> str:
 @dataclass(frozen=True)
 class Line:
     """A labelled value. `href`: a safe link for it (http(s) or mailto); `long`: keep its
-    line breaks (a message)."""
+    line breaks (a message); `code`: a command to copy, shown in a fixed-width font."""
 
     label: str
     value: str
     href: str = ""
     long: bool = False
+    code: bool = False
 
 
-def line(label: str, value: str, *, href: str = "", long: bool = False) -> Line:
+def line(label: str, value: str, *, href: str = "", long: bool = False, code: bool = False) -> Line:
     """A Line whose label, and value unless `long`, are flattened to one line each (a CR or
     LF in a name starts no line of its own that could pass for another field)."""
     label = one_line(label, limit=200) or "(no name)"
-    return Line(label, value if long else one_line(value, limit=VALUE_MAX), href=href, long=long)
+    value = value if long else one_line(value, limit=VALUE_MAX)
+    return Line(label, value, href=href, long=long, code=code)
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,7 @@ def summarize(event_type: str, payload: Mapping[str, Any]) -> Summary:
             subject=one_line(f"New lead: {lead.who} ({one_line(lead.source, limit=40)})"),
             heading="New lead",
             title=lead.who,
-            intro=f"A new lead arrived from {lead.source or 'a form'}.",
+            intro=f"A new lead came in (source: {lead.source})." if lead.source else "",
             sections=_lead_sections(lead),
             lead=lead,
             reply_to=reply_to,
@@ -342,8 +344,8 @@ def summarize(event_type: str, payload: Mapping[str, Any]) -> Summary:
             subject=one_line(f"New opt-in: {who} ({source})"),
             heading="New opt-in",
             title=who,
-            intro=f"A new opt-in arrived from {source or 'a partner'}"
-            + (", and made a new lead." if opt_in.get("is_new_lead") else ", for a known lead."),
+            intro=f"A new opt-in came in (source: {source or 'not given'}), "
+            + ("and made a new lead." if opt_in.get("is_new_lead") else "for a lead you have."),
             sections=sections,
             lead=lead,
             qa=qa,
@@ -434,11 +436,16 @@ def _disabled_summary(payload: Mapping[str, Any]) -> Summary:
             Section(
                 "How to enable it again",
                 [
-                    line("Command", f"python manage.py enable_destination {destination_id}"),
+                    line(
+                        "Command",
+                        f"python manage.py enable_destination {destination_id}",
+                        code=True,
+                    ),
                     line("Back office", admin_url, href=web_link(admin_url)),
                     line(
                         "Missed events",
                         f"python manage.py redeliver --destination {destination_id}",
+                        code=True,
                     ),
                 ],
                 note="Fix the receiver first. In the back office, tick the destination in "

@@ -89,7 +89,7 @@ def test_a_new_lead_is_text_and_blocks_with_the_fields_and_a_link(receiver):
     assert others["text"]["text"] == "*Form fields*\n*Company:* Acme Ltd"
     contexts = [block["elements"][0]["text"] for block in blocks_of(document, "context")]
     assert contexts == [
-        "A new lead arrived from website.",
+        "A new lead came in (source: website).",
         "utm_source: google · utm_campaign: spring",
     ]
     (actions,) = blocks_of(document, "actions")
