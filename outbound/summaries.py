@@ -26,6 +26,9 @@ from django.urls import reverse
 from outbound.models import EventType
 
 SUBJECT_MAX = 150
+# Who a subject names, and its source: short enough that `(source)` always fits the subject.
+WHO_MAX = 100
+SOURCE_MAX = 30
 VALUE_MAX = 10_000
 EXTRAS_MAX = 200
 # Spellings of a form's message field, as leads.webhook.vocabulary's "message" role has
@@ -203,7 +206,7 @@ class LeadView:
     @property
     def who(self) -> str:
         """Name, else email, else phone: who this is, on one line."""
-        return one_line(self.name or self.email or self.phone or "no name given")
+        return one_line(self.name or self.email or self.phone or "no name given", limit=WHO_MAX)
 
 
 def lead_view(lead: Mapping[str, Any]) -> LeadView:
@@ -318,7 +321,7 @@ def summarize(event_type: str, payload: Mapping[str, Any]) -> Summary:
     link_label = "Open the lead" if link_url else ""
     if event_type == EventType.LEAD_CREATED and lead is not None:
         return Summary(
-            subject=one_line(f"New lead: {lead.who} ({one_line(lead.source, limit=40)})"),
+            subject=one_line(f"New lead: {lead.who} ({one_line(lead.source, limit=SOURCE_MAX)})"),
             heading="New lead",
             title=lead.who,
             intro=f"A new lead came in (source: {lead.source})." if lead.source else "",
@@ -332,8 +335,8 @@ def summarize(event_type: str, payload: Mapping[str, Any]) -> Summary:
         opt_in = member(payload, "opt_in")
         fields, traffic, qa = _optin_lines(opt_in)
         name = " ".join(text_of(opt_in.get(k)) for k in ("first_name", "last_name")).strip()
-        who = one_line(name or text_of(opt_in.get("email")) or lead.who)
-        source = one_line(text_of(opt_in.get("source")), limit=40)
+        who = one_line(name or text_of(opt_in.get("email")) or lead.who, limit=WHO_MAX)
+        source = one_line(text_of(opt_in.get("source")), limit=SOURCE_MAX)
         sections = [Section("Opt-in", fields)]
         if qa:
             sections.append(Section("Questions and answers", qa))

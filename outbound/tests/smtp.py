@@ -29,7 +29,7 @@ class Received:
 
     @property
     def message(self) -> EmailMessage:
-        return cast(EmailMessage, message_from_bytes(self.data, policy=policy.default))
+        return message_from_bytes(self.data, policy=policy.default)
 
     def part(self, content_type: str) -> str:
         """The decoded body of the part of this type (text/plain, text/html)."""

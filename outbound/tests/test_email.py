@@ -399,3 +399,11 @@ def test_an_event_of_another_workspace_is_never_mixed_in(smtp_server: SMTPServer
     assert (one.rcpt_tos, two.rcpt_tos) == (["first@example.com"], ["second@example.com"])
     assert "Someone Else" not in one.part("text/plain")
     assert 'workspace "Other"' in two.part("text/plain")
+
+
+def test_a_long_name_is_cut_and_the_source_still_ends_the_subject(smtp_server: SMTPServer):
+    delivery = a_lead(workspace_with_email(), name="Jane " + "x" * 290, source="cold_call")
+    attempted(delivery)
+    subject = smtp_server.received()[0].message["Subject"].strip()
+    assert subject == "New lead: Jane " + "x" * 94 + "… (cold_call)"
+    assert "Name: Jane " + "x" * 290 in smtp_server.received()[0].part("text/plain")
