@@ -20,6 +20,7 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection
 from django.template.loader import render_to_string
 
@@ -83,8 +84,11 @@ def email_send(*, destination: Destination, event: Event) -> Outcome:
     message = email_message(
         destination=destination, event=event, workspace_name=_workspace_name(destination)
     )
+    timeout = settings.OUTBOUND_TIMEOUT_SECONDS
     try:
-        backend = get_connection(fail_silently=False)
+        # Each SMTP operation within EMAIL_TIMEOUT, and never past the whole deadline.
+        operation = min(settings.EMAIL_TIMEOUT or timeout, timeout)
+        backend = get_connection(fail_silently=False, timeout=operation)
     except (ImproperlyConfigured, ValueError) as error:  # e.g. a file path that is no folder
         return Outcome(ok=False, error=one_line(f"email backend not usable: {error}", limit=500))
     expired = threading.Event()
@@ -96,7 +100,6 @@ def email_send(*, destination: Destination, event: Event) -> Outcome:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    timeout = settings.OUTBOUND_TIMEOUT_SECONDS
     timer = threading.Timer(timeout, cut_off)
     timer.daemon = True
     started = time.monotonic()
@@ -130,7 +133,7 @@ def _workspace_name(destination: Destination) -> str:
 
 
 def _is_smtp(backend: object) -> bool:
-    return hasattr(backend, "use_tls")  # Django's SMTP backend; the file backend has none
+    return isinstance(backend, SMTPBackend)
 
 
 def smtp_outcome(error: smtplib.SMTPException | OSError) -> Outcome:

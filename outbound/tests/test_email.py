@@ -304,18 +304,33 @@ def test_no_server_is_a_failed_attempt_retried(settings):
     assert (delivery.state, delivery.attempts) == ("pending", 1)
 
 
-def test_a_server_that_hangs_is_cut_off_at_the_deadline(smtp_server: SMTPServer, settings):
+def test_a_server_that_stops_answering_times_out(smtp_server: SMTPServer, settings):
     settings.OUTBOUND_TIMEOUT_SECONDS = 1
-    settings.EMAIL_TIMEOUT = 30  # per operation: the overall deadline cuts it first
+    settings.EMAIL_TIMEOUT = 30  # per operation, but never past the attempt's deadline
     smtp_server.script("DATA", "sleep 5")
+    delivery = a_lead(workspace_with_email())
+    started = time.monotonic()
+    attempt = attempted(delivery)
+    assert attempt.error.startswith("timed out after"), attempt.error
+    assert 0.9 <= time.monotonic() - started < 3
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+
+
+def test_a_server_slow_on_every_command_is_cut_off_at_the_deadline(
+    smtp_server: SMTPServer, settings
+):
+    settings.OUTBOUND_TIMEOUT_SECONDS = 1  # each answer comes within it, the whole does not
+    smtp_server.script("RCPT", "sleep 0.7")
+    smtp_server.script("DATA", "sleep 0.7")
     delivery = a_lead(workspace_with_email())
     started = time.monotonic()
     attempt = attempted(delivery)
     elapsed = time.monotonic() - started
     assert attempt.error.startswith("timed out after"), attempt.error
-    assert 0.9 <= elapsed < 3
+    assert 0.9 <= elapsed < 1.4  # cut at the deadline, before the DATA answer at ~1.4 s
     delivery.refresh_from_db()
-    assert delivery.state == "pending"
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
 
 
 def test_a_login_the_server_refuses_is_retried_not_failed(settings):
