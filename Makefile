@@ -23,9 +23,11 @@ run: $(BIN)/.installed .secret_key
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py bootstrap_demo --base-url http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT), outbound deliveries by a worker beside it  (Ctrl-C stops both)"
+	@if [ -z "$$EMAIL_HOST" ]; then echo "Emails (new leads, alerts) are written as files to $${EMAIL_FILE_PATH:-var/mail}/ (set EMAIL_HOST to send them)"; fi
 	@# One web process: the SQLite default and its in-memory rate-limit counters are exact
-	@# there. The delivery worker (with the periodic sweep, Celery beat) uses the broker that
-	@# needs no server (kombu's filesystem transport in var/celery) unless one is configured.
+	@# there. The delivery worker (webhooks, email, Slack; with the periodic sweep, Celery
+	@# beat) uses the broker that needs no server (kombu's filesystem transport in var/celery)
+	@# unless one is configured.
 	@export OUTBOUND_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_ALLOW_PRIVATE_NETWORKS:-1}; \
 	$(BIN)/celery -A hushmetrics worker -B --pool threads --concurrency 4 --loglevel INFO & \
 	worker=$$!; \

@@ -259,6 +259,31 @@ CELERY_BEAT_SCHEDULE = {
     "outbound-disable-failing": {"task": "outbound.disable_failing", "schedule": 300.0},
 }
 
+# --- Email: email destinations and failure alerts (SPEC §9) ---------------------------------
+# Django's own setting names. With no EMAIL_HOST nothing is sent: each message is written as
+# a file to EMAIL_FILE_PATH (the quick start; `make run` prints the folder).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the start, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+# Seconds for each SMTP operation; a whole message is also cut off at OUTBOUND_TIMEOUT_SECONDS.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", OUTBOUND_TIMEOUT_SECONDS)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Hushmetrics <hushmetrics@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_email_file_path = Path(env_str("EMAIL_FILE_PATH", "var/mail"))
+EMAIL_FILE_PATH = str(
+    _email_file_path if _email_file_path.is_absolute() else BASE_DIR / _email_file_path
+)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+
 # --- Request limits -------------------------------------------------------------------------
 # Bodies over this many bytes get a 413 in the surface's JSON envelope; in a multipart body,
 # its non-file fields (Django's multipart parser counts them against this setting).

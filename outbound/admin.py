@@ -44,6 +44,22 @@ def _on_changelist(request: HttpRequest) -> bool:
     return match is not None and (match.url_name or "").endswith("changelist")
 
 
+# What `target` holds, per kind: the label and help the form shows once the kind is known.
+TARGET_FIELD = {
+    DestinationKind.WEBHOOK: ("Webhook URL", "The receiver's https:// URL."),
+    DestinationKind.EMAIL: ("Email address", "One address; each event is one message to it."),
+    DestinationKind.SLACK: (
+        "Slack incoming-webhook URL",
+        "From Slack: Apps → Incoming Webhooks → Add to a channel "
+        "(https://hooks.slack.com/services/…). Anyone with it can post to that channel.",
+    ),
+}
+TARGET_HELP = (
+    "Webhook: the receiver's https:// URL. Email: one address. "
+    "Slack: the channel's incoming-webhook URL (https://hooks.slack.com/services/…)."
+)
+
+
 class DestinationForm(forms.ModelForm):
     event_types = forms.MultipleChoiceField(
         choices=[(value, value) for value in SUBSCRIBABLE_EVENTS],
@@ -55,6 +71,14 @@ class DestinationForm(forms.ModelForm):
     class Meta:
         model = Destination
         fields = ["workspace", "kind", "target", "description", "event_types", "include_spam"]
+        labels = {"target": "Target (URL or email address)"}
+        help_texts = {"target": TARGET_HELP}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.instance.kind if self.instance.pk else None
+        if kind in TARGET_FIELD and "target" in self.fields:
+            self.fields["target"].label, self.fields["target"].help_text = TARGET_FIELD[kind]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -198,7 +222,9 @@ class DestinationAdmin(admin.ModelAdmin):
     @admin.action(description="Disable", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[Destination]) -> None:
         for destination in queryset:
-            destination_disable(destination=destination, reason=f"Disabled by {request.user}.")
+            destination_disable(
+                destination=destination, reason=f"Disabled by {request.user}.", alert=False
+            )
             self.log_change(request, destination, "Disabled.")
         self.message_user(request, f"Disabled {queryset.count()} destination(s).")
 

@@ -18,15 +18,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from outbound import tasks
+from outbound.emails import email_send
 from outbound.models import Delivery, DeliveryAttempt, DeliveryState, Destination, Event
 from outbound.services import destination_disable, destination_record_outcome
+from outbound.slack import slack_send
 from outbound.webhooks import Outcome, webhook_send
 
 logger = logging.getLogger(__name__)
 
-# One sender per destination kind; email and Slack add theirs here.
+# One sender per destination kind.
 Sender = Callable[..., Outcome]
-SENDERS: dict[str, Sender] = {Destination.Kind.WEBHOOK: webhook_send}
+SENDERS: dict[str, Sender] = {
+    Destination.Kind.WEBHOOK: webhook_send,
+    Destination.Kind.EMAIL: email_send,
+    Destination.Kind.SLACK: slack_send,
+}
 
 JITTER = 0.10
 MAX_RETRY_AFTER = timedelta(hours=24)
@@ -77,7 +83,7 @@ def _release_connection() -> None:
 def retry_delay(*, attempts: int, outcome: Outcome) -> timedelta | None:
     """The wait before the next attempt after `attempts` failed ones; None: no more."""
     schedule = settings.OUTBOUND_RETRY_SCHEDULE
-    if outcome.gone or attempts > len(schedule):
+    if outcome.gone or outcome.permanent or attempts > len(schedule):
         return None
     delay = schedule[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
     if outcome.retry_after is not None and outcome.status_code in (429, 503):

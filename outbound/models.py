@@ -24,6 +24,8 @@ class EventType(models.TextChoices):
     LEAD_UPDATED = "lead.updated"
     OPTIN_CREATED = "optin.created"
     DESTINATION_TEST = "destination.test"
+    # To the workspace's email destinations when another one is disabled automatically.
+    DESTINATION_DISABLED = "destination.disabled"
 
 
 class DeliveryState(models.TextChoices):

@@ -7,11 +7,13 @@ missed, so the rows, not the broker, decide what is sent.
 """
 
 import base64
+import logging
 import secrets
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hushmetrics.timestamps import api_timestamp
 from outbound import tasks
 from outbound.models import (
     Delivery,
@@ -33,14 +36,14 @@ from outbound.network import BadTarget, vet_target
 from workspaces.models import Workspace
 from workspaces.selectors import workspace_cache_forget
 
+logger = logging.getLogger(__name__)
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 SECRET_BYTES = 32
 # After a rotation the old secret signs too, for receivers still configured with it.
 ROTATION_OVERLAP = timedelta(hours=24)
 # Event types a destination may subscribe to (destination.test is sent on request only).
 SUBSCRIBABLE_EVENTS = (EventType.LEAD_CREATED, EventType.OPTIN_CREATED, EventType.LEAD_UPDATED)
-# Kinds whose sender exists today (outbound.engine.SENDERS); email and Slack come next.
-AVAILABLE_KINDS = (DestinationKind.WEBHOOK,)
 # Kinds read by people, who get one message per submission (SPEC §9).
 PEOPLE_KINDS = (DestinationKind.EMAIL, DestinationKind.SLACK)
 MAX_DESCRIPTION = 200
@@ -108,8 +111,6 @@ def destination_validate(
     """The cleaned (target, event_types, description), or a ValidationError saying why."""
     if kind not in DestinationKind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; one of: webhook, email, slack."})
-    if kind not in AVAILABLE_KINDS:
-        raise ValidationError({"kind": f"{kind} destinations are not available yet."})
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise ValidationError(
@@ -173,14 +174,70 @@ def destination_update(
 
 
 @transaction.atomic
-def destination_disable(*, destination: Destination, reason: str) -> Destination:
-    """Stop sending to a destination (its pending deliveries fail when they come up)."""
+def destination_disable(
+    *, destination: Destination, reason: str, alert: bool = True
+) -> Destination:
+    """Stop sending to a destination (its pending deliveries fail when they come up).
+
+    An active destination disabled with `alert` (the engine's 410 and days-of-failures rules)
+    tells the workspace's other active email destinations, in this same transaction: a
+    `destination.disabled` event, delivered like any other. Staff disabling one by hand pass
+    alert=False: they know."""
     _lock_workspace(workspace_id=destination.workspace_id)
+    # Read under the workspace's lock: of two workers disabling it at once, one alerts.
+    was_active = Destination.objects.filter(pk=destination.pk, is_active=True).exists()
     destination.is_active = False
     destination.disabled_reason = reason[:300]
     destination.save(update_fields=["is_active", "disabled_reason"])
     _workspace_flag_refresh(workspace_id=destination.workspace_id)
+    if alert and was_active:
+        _disabled_alert_emit(destination=destination)
     return destination
+
+
+def target_label(destination: Destination) -> str:
+    """The target as an alert shows it: an address, or a URL without its query and with a
+    long last path segment shortened (a Slack webhook's path is its secret)."""
+    if destination.kind == DestinationKind.EMAIL:
+        return destination.target
+    parts = urlsplit(destination.target)
+    head, _, last = parts.path.rpartition("/")
+    if len(last) > 8:
+        last = last[:4] + "…"
+    return f"{parts.scheme}://{parts.netloc}{head}/{last}"
+
+
+def _disabled_alert_emit(*, destination: Destination) -> Event | None:
+    """A `destination.disabled` event to the workspace's active email destinations (the
+    disabled one is no longer among them); None when it has none."""
+    recipients = list(
+        Destination.objects.filter(
+            workspace_id=destination.workspace_id, is_active=True, kind=DestinationKind.EMAIL
+        )
+    )
+    if not recipients:
+        logger.warning(
+            "destination %s disabled (%s): no email destination to tell",
+            destination.id,
+            destination.disabled_reason,
+        )
+        return None
+    event = Event.objects.create(
+        workspace_id=destination.workspace_id,
+        type=EventType.DESTINATION_DISABLED,
+        payload={
+            "destination": {
+                "id": str(destination.id),
+                "kind": destination.kind,
+                "target": target_label(destination),
+                "description": destination.description,
+            },
+            "reason": destination.disabled_reason,
+            "disabled_at": api_timestamp(timezone.now()),
+        },
+    )
+    _deliveries_create(event=event, destinations=recipients)
+    return event
 
 
 @transaction.atomic

@@ -24,7 +24,9 @@ USER_AGENT = "Hushmetrics-Webhooks/1.0"
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt came to. `gone`: disable the destination; `retry_after`: seconds."""
+    """What one attempt came to. `gone`: disable the destination; `retry_after`: seconds;
+    `permanent`: the receiver refused this event for good (no retry; the destination stays
+    active), as an SMTP 5xx does."""
 
     ok: bool
     status_code: int | None = None
@@ -32,6 +34,7 @@ class Outcome:
     error: str = ""
     retry_after: float | None = None
     gone: bool = False
+    permanent: bool = False
 
 
 def event_body(event: Event) -> bytes:
@@ -76,9 +79,6 @@ def webhook_send(
     *, destination: Destination, event: Event, resolver: network.Resolver | None = None
 ) -> Outcome:
     """One POST of `event` to `destination`; never raises for the receiver's faults."""
-    allow_private = settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS
-    if not allow_private and urlsplit(destination.target).scheme != "https":
-        return Outcome(ok=False, error="the URL must be https://")
     body = event_body(event)
     msg_id = str(event.id)
     timestamp = int(timezone.now().timestamp())
@@ -91,9 +91,21 @@ def webhook_send(
             destination, msg_id=msg_id, timestamp=timestamp, body=body
         ),
     }
+    return post_outcome(destination.target, body=body, headers=headers, resolver=resolver)
+
+
+def post_outcome(
+    url: str, *, body: bytes, headers: dict[str, str], resolver: network.Resolver | None = None
+) -> Outcome:
+    """POST `body` to a destination's URL under §9's rules (https and vetted addresses unless
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS, one deadline, no redirects) and read the answer as an
+    Outcome: 2xx ok, 410 gone, Retry-After on 429/503. Shared by webhooks and Slack."""
+    allow_private = settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS
+    if not allow_private and urlsplit(url).scheme != "https":
+        return Outcome(ok=False, error="the URL must be https://")
     try:
         response = network.post(
-            destination.target,
+            url,
             body=body,
             headers=headers,
             timeout=settings.OUTBOUND_TIMEOUT_SECONDS,

@@ -9,6 +9,7 @@ from hushmetrics.celery import app as celery_app
 from outbound.models import Destination
 from outbound.tests.factories import DestinationFactory
 from outbound.tests.receiver import Receiver, running_receiver
+from outbound.tests.smtp import SMTPServer, running_smtp_server
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +53,24 @@ def destination(workspace) -> Destination:
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:
         yield running
+
+
+def use_smtp_server(settings, server: SMTPServer) -> None:
+    """Send this test's email through Django's SMTP backend to `server`."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 2
+    settings.DEFAULT_FROM_EMAIL = "Hushmetrics <leads@hushmetrics.test>"
+    settings.PUBLIC_BASE_URL = "https://hm.example.com"
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[SMTPServer]:
+    """A real SMTP server on a local port, and this test's email going to it."""
+    with running_smtp_server() as server:
+        use_smtp_server(settings, server)
+        yield server

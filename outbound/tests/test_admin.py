@@ -241,3 +241,86 @@ def test_no_add_or_delete_of_deliveries(admin_client, destination):
     (delivery,) = make_deliveries(destination, ["failed"])
     url = reverse("admin:outbound_delivery_delete", args=[delivery.pk])
     assert admin_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("kind", "target"),
+    [("email", "team@example.com"), ("slack", "https://hooks.slack.com/services/T0/B0/abc123")],
+)
+def test_email_and_slack_destinations_are_added_in_the_admin(admin_client, workspace, kind, target):
+    add_page = admin_client.get(DESTINATION_ADD).content.decode()
+    assert "Target (URL or email address)" in add_page
+    assert "incoming-webhook URL" in add_page  # the help says what each kind takes
+    response = admin_client.post(
+        DESTINATION_ADD,
+        {"workspace": str(workspace.pk), "kind": kind, "target": target, "description": ""},
+    )
+    assert response.status_code == 302, response.content.decode()
+    destination = Destination.objects.get()
+    assert (destination.kind, destination.target, destination.signing_secret) == (kind, target, "")
+    workspace.refresh_from_db()
+    assert workspace.has_active_destinations is True
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "message"),
+    [
+        ("email", "not an address", "Enter a valid email address."),
+        ("email", "a@example.com, b@example.com", "Enter a valid email address."),
+        ("slack", "http://hooks.slack.com/services/T0/B0/x", "must start with https://"),
+        ("slack", "https://10.0.0.7/services/x", "not allowed"),
+    ],
+)
+def test_bad_email_and_slack_targets_are_refused_in_the_admin(
+    admin_client, workspace, settings, kind, target, message
+):
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
+    response = admin_client.post(
+        DESTINATION_ADD, {"workspace": str(workspace.pk), "kind": kind, "target": target}
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Destination.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "label"),
+    [
+        ("email", "team@example.com", "Email address"),
+        ("slack", "https://hooks.slack.com/services/T0/B0/x", "Slack incoming-webhook URL"),
+        ("webhook", "https://hooks.example.com/in", "Webhook URL"),
+    ],
+)
+def test_a_destinations_page_names_its_target_for_its_kind(
+    admin_client, workspace, kind, target, label
+):
+    destination = DestinationFactory(workspace=workspace, kind=kind, target=target)
+    url = reverse("admin:outbound_destination_change", args=[destination.pk])
+    html = admin_client.get(url).content.decode()
+    assert f"{label}:</label>" in html
+    # An email destination is edited with an email address, and checked as one.
+    if kind == "email":
+        response = admin_client.post(url, {"target": "sales@example.com", "event_types": []})
+        assert response.status_code == 302
+        response = admin_client.post(url, {"target": "https://x.example/", "event_types": []})
+        assert "Enter a valid email address." in response.content.decode()
+        destination.refresh_from_db()
+        assert destination.target == "sales@example.com"
+
+
+def test_the_actions_work_for_email_and_slack(admin_client, workspace):
+    email = DestinationFactory(workspace=workspace, kind="email", target="team@example.com")
+    slack = DestinationFactory(workspace=workspace, kind="slack", target="https://hooks.example/x")
+    rung_ids()
+    post_action(admin_client, DESTINATIONS, "send_test_event", [email, slack])
+    deliveries = Delivery.objects.filter(event__type="destination.test")
+    assert sorted(deliveries.values_list("destination__kind", flat=True)) == ["email", "slack"]
+    assert sorted(rung_ids()) == sorted(str(d.id) for d in deliveries)
+    post_action(admin_client, DESTINATIONS, "disable", [email, slack])
+    assert not Destination.objects.filter(is_active=True).exists()
+    post_action(admin_client, DESTINATIONS, "enable", [email, slack])
+    assert Destination.objects.filter(is_active=True).count() == 2
+    response = post_action(admin_client, DESTINATIONS, "reveal_secret", [email, slack])
+    assert response.status_code == 302  # no secret to show: back to the list, with a warning
+    listing = admin_client.get(DESTINATIONS).content.decode()
+    assert "team@example.com" in listing and "https://hooks.example/x" in listing

@@ -93,8 +93,14 @@ def test_http_and_private_urls_with_the_private_network_switch(workspace):
         (["--kind", "webhook"], "--url is required"),
         (["--kind", "webhook", "--url", "https://a.example/", "--events", "lead.deleted"],
          "Unknown event type 'lead.deleted'"),
-        (["--kind", "email", "--email", "team@example.com"], "not available yet"),
-        (["--kind", "slack", "--url", "https://hooks.slack.com/x"], "not available yet"),
+        (["--kind", "email"], "--email is required"),
+        (["--kind", "email", "--email", "not an address"], "Enter a valid email address"),
+        (["--kind", "email", "--email", "team@example.com\r\nBcc: x@evil.example"],
+         "Enter a valid email address"),
+        (["--kind", "email", "--url", "https://a.example/"], "--url goes with --kind webhook"),
+        (["--kind", "slack"], "--url is required"),
+        (["--kind", "slack", "--email", "team@example.com"], "--email goes with --kind email"),
+        (["--kind", "slack", "--url", "hooks.slack.com/services/T0/B0/x"], "must start with https://"),
         (["--kind", "webhook", "--url", "https://a.example/", "--description", "d" * 201],
          "too long"),
     ],
@@ -326,3 +332,86 @@ def test_workspace_options_take_a_unique_name_as_the_other_commands_do(workspace
     assert destination.workspace == workspace
     listed, _ = run("list_destinations", "--workspace", "Acme Outbound")
     assert str(destination.id) in listed
+
+
+def test_create_an_email_destination(workspace):
+    out, err = run("create_destination", "--workspace", str(workspace.id), "--kind", "email",
+                   "--email", "team@example.com", "--events", "lead.created,optin.created",
+                   )  # fmt: skip
+    destination = Destination.objects.get()
+    assert out == f"{destination.id}\n"  # no secret: only webhooks sign
+    assert (destination.kind, destination.target, destination.signing_secret) == (
+        "email",
+        "team@example.com",
+        "",
+    )
+    assert destination.event_types == ["lead.created", "optin.created"]
+    assert "Created email destination" in err
+
+
+def test_create_a_slack_destination(workspace, settings):
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
+    url = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
+    out, _ = run("create_destination", "--workspace", str(workspace.id), "--kind", "slack",
+                 "--url", url, "--description", "#sales")  # fmt: skip
+    destination = Destination.objects.get()
+    assert out == f"{destination.id}\n"
+    assert (destination.kind, destination.target, destination.description) == (
+        "slack",
+        url,
+        "#sales",
+    )
+    listed, _ = run("list_destinations")
+    assert listed.splitlines()[1].split()[:3] == [str(destination.id), "slack", url]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://hooks.slack.com/services/T0/B0/x", "must start with https://"),
+        ("https://192.168.1.10/services/T0/B0/x", "not allowed"),
+        ("https://user:pw@hooks.slack.com/services/x", "credentials"),
+    ],
+)
+def test_a_slack_url_follows_the_webhook_rules(workspace, settings, url, message):
+    settings.OUTBOUND_ALLOW_PRIVATE_NETWORKS = False
+    with pytest.raises(CommandError, match=message):
+        run("create_destination", "--workspace", str(workspace.id), "--kind", "slack",
+            "--url", url)  # fmt: skip
+    assert Destination.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "target"),
+    [("email", "team@example.com"), ("slack", "https://hooks.slack.com/services/T0/B0/x")],
+)
+def test_send_test_event_to_email_and_slack(workspace, kind, target):
+    destination = DestinationFactory(workspace=workspace, kind=kind, target=target)
+    rung_ids()
+    out, err = run("send_test_event", str(destination.id))
+    delivery = Delivery.objects.get()
+    assert out == f"{delivery.id}\n"
+    assert (delivery.destination_id, delivery.event.type) == (destination.id, "destination.test")
+    assert rung_ids() == [str(delivery.id)]
+    assert target in err
+
+
+def test_a_bad_email_exits_non_zero_with_the_message_on_stderr(tmp_path):
+    import os
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=PROJECT, env=env, check=True
+    )
+    workspace_id = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "create_workspace", "Acme"],
+        cwd=PROJECT, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "create_destination", "--workspace", workspace_id,
+         "--kind", "email", "--email", "team at example.com"],
+        cwd=PROJECT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "Enter a valid email address." in result.stderr

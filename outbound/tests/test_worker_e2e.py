@@ -15,6 +15,7 @@ from outbound.models import Delivery, Destination, Event
 from outbound.services import delivery_redeliver
 from outbound.tests.factories import DestinationFactory
 from outbound.tests.receiver import Receiver
+from outbound.tests.smtp import SMTPServer, running_smtp_server
 from outbound.tests.worker import BROKER_URL, app_broker, broker_reachable, celery_worker
 from workspaces.models import Workspace
 
@@ -29,13 +30,26 @@ WORKER_SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Path]:
+def mail_server() -> Iterator[SMTPServer]:
+    """A real SMTP server the worker sends email destinations' messages to."""
+    with running_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory, mail_server) -> Iterator[Path]:
     """One worker for the module (it starts in seconds, not instantly); each test's rows
     are its own (transactional tests empty the tables after each)."""
     if not broker_reachable():
         pytest.skip(f"needs a Redis broker at {BROKER_URL}")
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with app_broker(BROKER_URL), celery_worker(log, **WORKER_SETTINGS):
+    email = {
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(mail_server.port),
+        "DEFAULT_FROM_EMAIL": "Hushmetrics <leads@hushmetrics.test>",
+        "PUBLIC_BASE_URL": "https://hm.example.com",
+    }
+    with app_broker(BROKER_URL), celery_worker(log, **WORKER_SETTINGS, **email):
         yield log
 
 
@@ -156,3 +170,41 @@ def test_the_sweep_rings_a_delivery_whose_message_was_lost(worker, receiver):
     wait_until(lambda: Delivery.objects.get().state == "succeeded")
     delivery.refresh_from_db()
     assert delivery.attempts == 1
+
+
+def test_a_worker_emails_a_lead_retries_a_451_and_alerts_on_a_410(worker, receiver, mail_server):
+    mail_server.clear()
+    mail_server.script("DATA", "451 4.3.0 Try again later")  # the first message, once
+    workspace = Workspace.objects.create(name="Acme")
+    email = DestinationFactory(workspace=workspace, kind="email", target="team@example.com")
+    gone = DestinationFactory(workspace=workspace, target=receiver.url("/gone"))
+    workspace.refresh_from_db()
+    committed = time.monotonic()
+    lead = lead_create(
+        workspace=workspace, name="Jane Doe", email="jane@example.com", source="website"
+    )
+
+    # The lead's message and the alert that the 410 disabled the webhook; the first of them
+    # refused with a 451 once and accepted on the retry the sweep rings a second later.
+    received = mail_server.wait_for(2, timeout=20)
+    assert time.monotonic() - committed < 10
+    assert sorted(r.message["Subject"] for r in received) == [
+        f"Destination disabled: webhook {gone.target}",
+        "New lead: Jane Doe (website)",
+    ]
+    assert all(r.rcpt_tos == ["team@example.com"] for r in received)
+    (message,) = [r for r in received if r.message["Subject"].startswith("New lead")]
+    assert message.message["Reply-To"] == "Jane Doe <jane@example.com>"
+    assert f"https://hm.example.com/admin/leads/lead/{lead.id}/change/" in message.part("text/html")
+    assert mail_server.commands.count("DATA 451") == 1
+    wait_until(
+        lambda: Delivery.objects.filter(destination=email, state="succeeded").count() == 2,
+        what="the lead's email and the alert to succeed",
+    )
+    codes = sorted(
+        list(delivery.attempt_log.values_list("status_code", flat=True))
+        for delivery in Delivery.objects.filter(destination=email)
+    )
+    assert codes == [[250], [451, 250]]
+    assert Destination.objects.get(pk=gone.pk).is_active is False
+    assert Destination.objects.get(pk=email.pk).is_active is True

@@ -13,6 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: str) -> None:
         destination = get_destination_or_fail(options["destination_id"])
-        destination_disable(destination=destination, reason=options["reason"])
+        # By hand: the operator knows, so no alert goes to the workspace's email destinations.
+        destination_disable(destination=destination, reason=options["reason"], alert=False)
         self.stderr.write(f"Disabled {destination.kind} destination {destination.target}.")
         self.stdout.write(str(destination.id))
