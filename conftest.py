@@ -92,6 +92,13 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _rings_at_once(settings):
+    """A committed write's deliveries are rung at once, so a test reads the broker right
+    after the request; the doorbell's batching has tests of its own (outbound/tests)."""
+    settings.OUTBOUND_RING_WINDOW_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_collectstatic(settings):
     """Tests render pages from the source static files; production serves the hashed,
     compressed copies that `collectstatic` writes (make run / make serve run it)."""

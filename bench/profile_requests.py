@@ -41,6 +41,9 @@ os.environ.update(
         "RATE_LIMIT_WEBHOOK_WORKSPACE": "1000000/m",
         "RATE_LIMIT_AUTH_FAILURES": "1000000/m",
         "LOG_LEVEL": "warning",
+        # "(1 webhook)": the broker is this script's own redis-server (nothing consumes).
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/1",
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",
         # The production settings plus the baseline endpoint (bench/baseline/).
         "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
     }
@@ -99,6 +102,7 @@ def profile(args: argparse.Namespace) -> int:
     from django.test import Client
 
     from bench.load_bench import CREATE_LEAD, OPTIN_EXISTING, OPTIN_NEW, OPTIN_REPLAY, WEBHOOK
+    from outbound.services import destination_create
     from workspaces.services import api_key_issue, workspace_create
 
     call_command("migrate", verbosity=0)
@@ -113,6 +117,10 @@ def profile(args: argparse.Namespace) -> int:
         return json.dumps(body).replace("{id}", str(next(counter)))
 
     ws = str(workspace.id)
+    # The same requests to a workspace with one webhook destination (make bench's lines).
+    hooked = workspace_create(name="Profile outbound")
+    destination_create(workspace=hooked, kind="webhook", target="http://127.0.0.1:9/hook")
+    hk = str(hooked.id)
     keyed: dict[str, Any] = {"HTTP_X_API_KEY": key}
     form = "name=John+Smith&email=john%40example.com&source=website&utm_source=google"
     cases = {
@@ -125,6 +133,13 @@ def profile(args: argparse.Namespace) -> int:
         ),
         "webhook JSON": (f"/v1/webhook/{ws}", "application/json", WEBHOOK, {}),
         "webhook form": (f"/v1/webhook/{ws}", "application/x-www-form-urlencoded", form, {}),
+        "create-lead (1 webhook)": (
+            "/v1/create-lead",
+            "application/json",
+            CREATE_LEAD | {"workspace_id": hk},
+            {},
+        ),
+        "webhook JSON (1 webhook)": (f"/v1/webhook/{hk}", "application/json", WEBHOOK, {}),
         "opt-in new lead": ("/api/opt-in/submit", "application/json", OPTIN_NEW, keyed),
         "opt-in existing lead": ("/api/opt-in/submit", "application/json", OPTIN_EXISTING, keyed),
         "opt-in replay": ("/api/opt-in/submit", "application/json", OPTIN_REPLAY, keyed),
@@ -134,7 +149,7 @@ def profile(args: argparse.Namespace) -> int:
         client.post("/api/opt-in/submit", json.dumps(primed), "application/json", **keyed)
 
     header = f"{'ms/req':>8}{'× base':>8}{'CPU ms':>8}{'× base':>8}{'SQL':>6}{'Redis':>7}"
-    print(f"{'endpoint':<22}{header}")
+    print(f"{'endpoint':<26}{header}")
     baseline_ms = baseline_cpu_ms = None
     for name, (path, content_type, body, headers) in cases.items():
 
@@ -170,7 +185,7 @@ def profile(args: argparse.Namespace) -> int:
         baseline_ms = baseline_ms or ms
         baseline_cpu_ms = baseline_cpu_ms or cpu_ms
         print(
-            f"{name:<22}{ms:>8.2f}{baseline_ms / ms:>8.2f}"
+            f"{name:<26}{ms:>8.2f}{baseline_ms / ms:>8.2f}"
             f"{cpu_ms:>8.2f}{baseline_cpu_ms / cpu_ms:>8.2f}{len(queries):>6}{redis_per_request:>7}"
         )
         if profiler:

@@ -254,6 +254,9 @@ OUTBOUND_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", Fa
 OUTBOUND_SWEEP_SECONDS = float(env_str("OUTBOUND_SWEEP_SECONDS", "2"))
 OUTBOUND_RERING_SECONDS = env_int("OUTBOUND_RERING_SECONDS", 60)
 OUTBOUND_SWEEP_BATCH = env_int("OUTBOUND_SWEEP_BATCH", 500)
+# A web process rings the deliveries its requests commit within this window as one message
+# (outbound.tasks.Doorbell); 0 rings each request's at once.
+OUTBOUND_RING_WINDOW_SECONDS = float(env_str("OUTBOUND_RING_WINDOW_SECONDS", "0.1"))
 CELERY_BEAT_SCHEDULE = {
     "outbound-sweep": {"task": "outbound.sweep", "schedule": OUTBOUND_SWEEP_SECONDS},
     "outbound-disable-failing": {"task": "outbound.disable_failing", "schedule": 300.0},

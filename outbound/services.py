@@ -12,10 +12,11 @@ import secrets
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -70,6 +71,48 @@ def _workspace_flag_refresh(*, workspace_id: uuid.UUID) -> None:
     Workspace.objects.filter(pk=workspace_id).update(has_active_destinations=active)
     workspace_cache_forget(workspace_id=workspace_id)
     transaction.on_commit(lambda: workspace_cache_forget(workspace_id=workspace_id))
+    _routes_forget(workspace_id=workspace_id)
+
+
+class Route(NamedTuple):
+    """What event_emit needs of an active destination (cached per process)."""
+
+    id: uuid.UUID
+    kind: str
+    event_types: list[str]
+    include_spam: bool
+
+
+def _routes_key(workspace_id: uuid.UUID) -> str:
+    return f"outbound-routes:{workspace_id}"
+
+
+def _routes(*, workspace_id: uuid.UUID) -> list[Route]:
+    """The workspace's active destinations, remembered by this process for
+    WORKSPACE_CACHE_SECONDS like the workspace row whose flag sends us here: a change made in
+    this process is seen at once, one made in another within that time (a delivery created
+    for a destination disabled meanwhile fails when it comes up, as one already pending does).
+    """
+    local = caches["local"]
+    key = _routes_key(workspace_id)
+    routes: list[Route] | None = local.get(key)
+    if routes is None:
+        routes = [
+            Route(*row)
+            for row in Destination.objects.filter(
+                workspace_id=workspace_id, is_active=True
+            ).values_list("id", "kind", "event_types", "include_spam")
+        ]
+        local.set(key, routes, settings.WORKSPACE_CACHE_SECONDS)
+    return routes
+
+
+def _routes_forget(*, workspace_id: uuid.UUID) -> None:
+    """Drop this process's routes now and once the change commits (a read in between could
+    cache the rows as they were)."""
+    key = _routes_key(workspace_id)
+    caches["local"].delete(key)
+    transaction.on_commit(lambda: caches["local"].delete(key))
 
 
 def _clean_target(*, kind: str, target: str) -> str:
@@ -170,6 +213,7 @@ def destination_update(
     if include_spam is not None:
         destination.include_spam = include_spam
     destination.save(update_fields=["target", "event_types", "description", "include_spam"])
+    _routes_forget(workspace_id=destination.workspace_id)
     return destination
 
 
@@ -293,7 +337,7 @@ def destination_record_outcome(*, destination_id: uuid.UUID, ok: bool, at: datet
 # --- Events and deliveries ------------------------------------------------------------------
 
 
-def _matches(destination: Destination, *, type: str, is_spam: bool, people: bool) -> bool:
+def _matches(destination: Destination | Route, *, type: str, is_spam: bool, people: bool) -> bool:
     if destination.event_types and type not in destination.event_types:
         return False
     if is_spam and not destination.include_spam:
@@ -303,18 +347,18 @@ def _matches(destination: Destination, *, type: str, is_spam: bool, people: bool
 
 def _ring_on_commit(delivery_ids: list[uuid.UUID]) -> None:
     if delivery_ids:
-        transaction.on_commit(lambda: tasks.ring(delivery_ids), robust=True)
+        transaction.on_commit(lambda: tasks.ring_soon(delivery_ids), robust=True)
 
 
 def _deliveries_create(
-    *, event: Event, destinations: Collection[Destination], ring: bool = True
+    *, event: Event, destinations: Collection[Destination | Route], ring: bool = True
 ) -> list[Delivery]:
     now = timezone.now()
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(
                 event=event,
-                destination=destination,
+                destination_id=destination.id,
                 event_type=event.type,
                 next_attempt_at=now,
                 rung_at=now if ring else None,
@@ -339,17 +383,18 @@ def event_emit(
     transaction; the deliveries are sent once it commits. `payload` is the event's `data`.
 
     A workspace with no active destination costs nothing (the flag is on the row the caller
-    already holds). Spam goes only to destinations with include_spam. `people=False` when
-    another event of the same submission is the one for people (email, Slack), so they get
-    one message per submission. None when no destination takes the event.
+    already holds); one with destinations, two INSERTs (their list is cached). Spam goes
+    only to destinations with include_spam. `people=False` when another event of the same
+    submission is the one for people (email, Slack), so they get one message per
+    submission. None when no destination takes the event.
     """
     if not workspace.has_active_destinations:
         return None
     with transaction.atomic(savepoint=False):
         destinations = [
-            destination
-            for destination in Destination.objects.filter(workspace=workspace, is_active=True)
-            if _matches(destination, type=type, is_spam=is_spam, people=people)
+            route
+            for route in _routes(workspace_id=workspace.pk)
+            if _matches(route, type=type, is_spam=is_spam, people=people)
         ]
         if not destinations:
             return None

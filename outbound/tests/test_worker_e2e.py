@@ -107,6 +107,18 @@ def test_a_worker_delivers_retries_and_redelivers_with_the_same_webhook_id(worke
     verified(ok, again)
 
 
+def test_deliveries_the_doorbell_rings_as_one_batch_all_arrive(worker, receiver, settings):
+    settings.OUTBOUND_RING_WINDOW_SECONDS = 0.2  # as web processes run (0.1 by default)
+    workspace, (ok,) = workspace_with(receiver, "/ok")
+    committed = time.monotonic()
+    leads = [lead_create(workspace=workspace, name=f"Lead {n}") for n in range(5)]
+    requests = receiver.wait_for(5, "/ok")
+    # Well before the sweep would re-ring them (OUTBOUND_RERING_SECONDS=2): the batch did.
+    assert time.monotonic() - committed < 2
+    delivered = sorted(verified(ok, request)["data"]["lead"]["id"] for request in requests)
+    assert delivered == sorted(str(lead.id) for lead in leads)
+
+
 def test_faulty_receivers_are_handled_and_block_no_other_delivery(worker, receiver):
     paths = ["/hang", "/reset", "/redirect", "/gone", "/big", "/ok"]
     workspace, destinations = workspace_with(receiver, *paths)
