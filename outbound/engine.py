@@ -123,7 +123,7 @@ def delivery_run(*, delivery_id: uuid.UUID) -> DeliveryAttempt | None:
         destination.kind,
         destination.id,
         delivery.attempts,
-        outcome.status_code or outcome.error,
+        outcome.status_code or outcome.error or ("sent" if outcome.ok else "failed"),
         duration_ms,
         delivery.state
         if delivery.state != DeliveryState.PENDING
