@@ -19,9 +19,9 @@ def _outbound_settings(settings) -> None:
     settings.OUTBOUND_RETRY_SCHEDULE = [1, 2]
 
 
-def rung_ids() -> list[str]:
-    """The delivery ids of the `deliver` messages waiting in the memory broker (drained)."""
-    ids = []
+def broker_messages() -> list[tuple[str, list]]:
+    """(task name, args) of every message waiting in the memory broker (drained)."""
+    found = []
     with Connection(celery_app.conf.broker_url) as connection:
         queue = connection.SimpleQueue("celery")
         while True:
@@ -29,11 +29,15 @@ def rung_ids() -> list[str]:
                 message = queue.get(block=False)
             except queue.Empty:
                 break
-            if message.headers.get("task") == "outbound.deliver":
-                ids.append(message.payload[0][0])
+            found.append((message.headers.get("task"), message.payload[0]))
             message.ack()
         queue.close()
-    return ids
+    return found
+
+
+def rung_ids() -> list[str]:
+    """The delivery ids of the `deliver` messages waiting in the memory broker (drained)."""
+    return [args[0] for task, args in broker_messages() if task == "outbound.deliver"]
 
 
 @pytest.fixture

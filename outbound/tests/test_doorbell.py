@@ -4,33 +4,15 @@ OUTBOUND_RING_WINDOW_SECONDS), and the worker task that takes such a batch apart
 import time
 
 import pytest
-from kombu import Connection
 
-from hushmetrics.celery import app as celery_app
 from leads.services import lead_create
 from outbound.models import Delivery
 from outbound.services import destination_create, destination_update
 from outbound.tasks import deliver_batch, doorbell
-from outbound.tests.conftest import rung_ids
+from outbound.tests.conftest import broker_messages, rung_ids
 from outbound.tests.factories import DestinationFactory
 
 pytestmark = pytest.mark.usefixtures("broker")
-
-
-def broker_messages() -> list[tuple[str, list]]:
-    """(task name, args) of every message waiting in the memory broker (drained)."""
-    found = []
-    with Connection(celery_app.conf.broker_url) as connection:
-        queue = connection.SimpleQueue("celery")
-        while True:
-            try:
-                message = queue.get(block=False)
-            except queue.Empty:
-                break
-            found.append((message.headers["task"], message.payload[0]))
-            message.ack()
-        queue.close()
-    return found
 
 
 def wait_for_messages(timeout: float = 3) -> list[tuple[str, list]]:
