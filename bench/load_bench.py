@@ -61,6 +61,9 @@ BASE = f"http://127.0.0.1:{PORT}"
 # `--front both`: gunicorn's own address behind nginx, measured directly as well.
 DIRECT_PORT = PORT + 1
 DIRECT = f"http://127.0.0.1:{DIRECT_PORT}"
+# The bare floor (bench/floor/): a Django + DRF app with nothing of ours, its own gunicorn.
+FLOOR_PORT = PORT + 2
+FLOOR = f"http://127.0.0.1:{FLOOR_PORT}"
 # The endpoints against the workspace with one webhook destination.
 HOOKED = ("create-lead (1 webhook)", "webhook JSON (1 webhook)")
 TARGETS = {
@@ -154,11 +157,11 @@ def run(cmd: list[str], env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
-def wait_healthy(timeout: float = 30) -> None:
+def wait_healthy(timeout: float = 30, base: str = BASE) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{BASE}/v1/health", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{base}/v1/health", timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except OSError:
@@ -247,11 +250,13 @@ def median_round(measured: list[dict[str, float]]) -> dict[str, float]:
 
 
 def report(results: dict[str, dict[str, float]]) -> list[str]:
-    """Print one table of figures with their ratios to its baseline; what missed a target."""
+    """Print one table of figures with their ratios to the in-stack baseline (its targets)
+    and to the bare floor; what missed a target."""
     baseline = results["baseline"]["rps"]
+    floor = results["floor"]["rps"]
     print(
         f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'× base':>8}"
-        f"{'target':>8}{'app CPU ms/req':>16}"
+        f"{'target':>8}{'× floor':>9}{'app CPU ms/req':>16}"
     )
     failed = []
     for name, figures in results.items():
@@ -264,7 +269,8 @@ def report(results: dict[str, dict[str, float]]) -> list[str]:
             failed.append(f"{name} errors")
         print(
             f"{name:<26}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
-            f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}{figures['cpu_ms']:>16.2f}"
+            f"{figures['errors']:>8}{ratio:>8.2f}{verdict:>8}{figures['rps'] / floor:>9.2f}"
+            f"{figures['cpu_ms']:>16.2f}"
         )
     return failed
 
@@ -510,6 +516,13 @@ def main() -> int:
     subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {dbname}"], check=True)
     subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {dbname}"], check=True)
     run([PYTHON, "manage.py", "migrate", "-v0"], env)
+    # The floor: its own settings and table, the same gunicorn flags and database server.
+    floor_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "bench.floor.settings",
+        "BIND": f"127.0.0.1:{FLOOR_PORT}",
+    }
+    run([PYTHON, "manage.py", "migrate", "-v0"], floor_env)
     run(["redis-cli", "-u", env["REDIS_URL"], "flushdb"], env)
     run(["redis-cli", "-u", broker_url, "flushdb"], env)
     workspace = run([PYTHON, "manage.py", "create_workspace", "Bench"], env)
@@ -535,6 +548,8 @@ def main() -> int:
             HOOKED[1]: lua(f"/v1/webhook/{hooked}", "application/json", as_json(WEBHOOK)),
         }
         scripts = {
+            # The same documented lead into the bare floor's plain table (bench/floor/).
+            "floor": lua("/bench/floor", "application/json", as_json(CREATE_LEAD)),
             # The same documented lead, stored unchecked: the same row as create-lead writes.
             "baseline": lua(
                 "/bench/baseline",
@@ -564,7 +579,9 @@ def main() -> int:
             ),
         }
         if args.only:
-            scripts = {k: v for k, v in scripts.items() if k == "baseline" or k in args.only}
+            scripts = {
+                k: v for k, v in scripts.items() if k in ("floor", "baseline") or k in args.only
+            }
         paths = {}
         for name, script in scripts.items():
             paths[name] = Path(tmp) / (re.sub(r"\W+", "_", name) + ".lua")
@@ -587,9 +604,18 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
             stderr=server_log,
         )
+        floor_server = subprocess.Popen(  # noqa: S603
+            [GUNICORN, "-c", "gunicorn.conf.py", "bench.floor.wsgi:application"],
+            cwd=PROJECT,
+            env=floor_env,
+            stdout=subprocess.DEVNULL,
+            stderr=server_log,
+        )
         try:
             wait_healthy()
+            wait_healthy(base=FLOOR)
             master = gunicorn_master(server.pid)
+            floor_master = floor_server.pid
             proxy = nginx_master(server.pid) if args.front != "none" else None
             # Prime the existing-lead and replay cases so they measure what their names say.
             primer = {k: v for k, v in OPTIN_EXISTING.items() if k != "external_reference"}
@@ -601,9 +627,12 @@ def main() -> int:
                     headers={"Content-Type": "application/json", "x-api-key": key},
                 )
                 urllib.request.urlopen(request, timeout=10).read()  # noqa: S310
-            for path in paths.values():
+            # The floor has a server of its own and no front; every other endpoint is measured
+            # through each front.
+            targets = {name: {"floor": FLOOR} if name == "floor" else fronts for name in paths}
+            for name, path in paths.items():
                 # A short warm-up so every endpoint is measured with warm workers and pool.
-                for url in fronts.values():
+                for url in targets[name].values():
                     subprocess.run(
                         ["wrk", "-t2", "-c4", "-d2s", "-s", str(path), url],
                         capture_output=True,
@@ -612,12 +641,13 @@ def main() -> int:
             # Rounds interleave the endpoints (and the fronts), so a busy spell on the machine
             # falls on all of them rather than on one; each one's figures are its median round.
             rounds: dict[tuple[str, str], list[dict[str, float]]] = {
-                (front, name): [] for name in paths for front in fronts
+                (front, name): [] for name in paths for front in targets[name]
             }
             for round_number in range(args.rounds):
                 for (front, name), measured in rounds.items():
                     path = paths[name]
-                    cpu_before = workers_cpu_seconds(master)
+                    server_master = floor_master if front == "floor" else master
+                    cpu_before = workers_cpu_seconds(server_master)
                     proxy_before = workers_cpu_seconds(proxy) if proxy else 0.0
                     output = subprocess.run(
                         [
@@ -628,17 +658,21 @@ def main() -> int:
                             "--latency",
                             "-s",
                             str(path),
-                            fronts[front],
+                            targets[name][front],
                         ],
                         capture_output=True,
                         text=True,
                         check=True,
                     ).stdout
                     figures = parse_wrk(output)
-                    cpu = workers_cpu_seconds(master) - cpu_before
+                    cpu = workers_cpu_seconds(server_master) - cpu_before
                     figures["cpu_ms"] = cpu * 1000 / max(1, figures["requests"])
                     # nginx's workers, for requests that went through it.
-                    proxy_cpu = workers_cpu_seconds(proxy) - proxy_before if proxy else 0.0
+                    proxy_cpu = (
+                        workers_cpu_seconds(proxy) - proxy_before
+                        if proxy and front != "floor"
+                        else 0.0
+                    )
                     figures["proxy_cpu_ms"] = proxy_cpu * 1000 / max(1, figures["requests"])
                     measured.append(figures)
                     print(
@@ -659,12 +693,13 @@ def main() -> int:
                 finally:
                     worker.stop()
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=40)
+            for process in (server, floor_server):
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=40)
             server_log.close()
             receiver.stop()
 
-    names = list(paths)
+    names = [name for name in paths if name != "floor"]
     topology = {
         "nginx": " behind nginx (make serve)",
         "none": ", no proxy",
@@ -685,7 +720,9 @@ def main() -> int:
     for front in fronts:
         if len(fronts) > 1:
             print(f"\n{'through nginx' if front == 'nginx' else 'straight to gunicorn'}:")
-        missed = report({name: results[front, name] for name in names})
+        missed = report(
+            {"floor": results["floor", "floor"], **{name: results[front, name] for name in names}}
+        )
         failed += [f"{name} ({front})" for name in missed] if len(fronts) > 1 else missed
     if len(fronts) > 1:
         print("\nnginx ÷ direct, same run (1.00: the proxy costs nothing); nginx's own CPU")

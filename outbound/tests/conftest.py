@@ -29,7 +29,7 @@ def broker_messages() -> list[tuple[str, list]]:
                 message = queue.get(block=False)
             except queue.Empty:
                 break
-            found.append((message.headers.get("task"), message.payload[0]))
+            found.append((str(message.headers.get("task")), message.payload[0]))
             message.ack()
         queue.close()
     return found

@@ -1,0 +1,13 @@
+"""The floor's URLs: its endpoint, and a health answer for the bench's start-up wait."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from bench.floor.views import FloorApi
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("bench/floor", FloorApi.as_view()), path("v1/health", health)]

@@ -1,0 +1,8 @@
+"""The floor's WSGI entry for gunicorn (bench/load_bench.py starts it)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.floor.settings")
+application = get_wsgi_application()
