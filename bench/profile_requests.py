@@ -9,6 +9,8 @@ fast, this says why.
     python bench/profile_requests.py [--requests 500] [--cprofile "create-lead"]
 
 Uses its own database (hushmetrics_profile, recreated) and its own redis-server (port 18091).
+PROFILE_SETTINGS names another settings module to profile under (an experiment's, e.g. one
+with fewer middleware), PROFILE_DATABASE_URL another database.
 """
 
 import argparse
@@ -45,7 +47,7 @@ os.environ.update(
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/1",
         "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",
         # The production settings plus the baseline endpoint (bench/baseline/).
-        "DJANGO_SETTINGS_MODULE": "bench.baseline.settings",
+        "DJANGO_SETTINGS_MODULE": os.environ.get("PROFILE_SETTINGS", "bench.baseline.settings"),
     }
 )
 os.environ.setdefault("SECRET_KEY", "profile-" + "x" * 50)
