@@ -32,9 +32,9 @@ def deliver(delivery_id: str) -> None:
 @shared_task(name="outbound.deliver_batch", ignore_result=True)
 def deliver_batch(delivery_ids: list[str]) -> None:
     """A web process's batch of new deliveries, attempted one after another by this thread:
-    no `deliver` message to publish and consume per delivery. Should one attempt take
-    longer than OUTBOUND_BATCH_HANDOFF_SECONDS (a slow or hanging receiver), the watcher
-    rings the batch's remaining deliveries as messages of their own, so other threads (and
+    no `deliver` message to publish and consume per delivery. Should the batch take longer
+    than OUTBOUND_BATCH_HANDOFF_SECONDS (a slow or hanging receiver, a long batch), the
+    watcher rings its remaining deliveries as messages of their own, so other threads (and
     workers) take them and no receiver holds up another's deliveries for long. A batch lost
     with its worker is rung by the sweep, like any lost message."""
     from outbound.engine import delivery_run
@@ -50,19 +50,18 @@ def deliver_batch(delivery_ids: list[str]) -> None:
 
 
 class _Batch:
-    """A deliver_batch's deliveries still to attempt, and when its current attempt began."""
+    """A deliver_batch's deliveries still to attempt, and when it began (None once done)."""
 
     def __init__(self, delivery_ids: Iterable[uuid.UUID]) -> None:
         self._lock = threading.Lock()
         self._ids = deque(delivery_ids)
-        self.since: float | None = None
+        self.since: float | None = time.monotonic()
 
     def next(self) -> uuid.UUID | None:
         with self._lock:
             if not self._ids:
                 self.since = None
                 return None
-            self.since = time.monotonic()
             return self._ids.popleft()
 
     def hand_off(self) -> None:
@@ -73,8 +72,8 @@ class _Batch:
 
 
 class _BatchWatch:
-    """One thread per worker process that hands off the rest of any batch whose current
-    attempt has run longer than OUTBOUND_BATCH_HANDOFF_SECONDS."""
+    """One thread per worker process that hands off the rest of any batch that has run
+    longer than OUTBOUND_BATCH_HANDOFF_SECONDS."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

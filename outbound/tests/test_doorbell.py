@@ -170,3 +170,24 @@ def test_a_change_to_destinations_is_seen_at_once_by_the_process_that_made_it(wo
     lead_create(workspace=workspace, name="Three")
     assert Delivery.objects.filter(destination=second).count() == 1
     assert Delivery.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_batch_running_past_the_handoff_time_rings_the_rest(workspace, receiver, settings):
+    """No delivery waits behind its batch's others for much longer than the hand-off time,
+    even when each attempt is shorter than that."""
+    settings.OUTBOUND_BATCH_HANDOFF_SECONDS = 0.5
+    receiver.hang_seconds = 0.4  # each attempt: 0.4 s, then the receiver hangs up
+    DestinationFactory(workspace=workspace, target=receiver.url("/hang"))
+    workspace.refresh_from_db()
+    for name in ("A", "B", "C"):
+        lead_create(workspace=workspace, name=name)
+    rung_ids()
+    ids = [
+        str(pk) for pk in Delivery.objects.order_by("created_at", "id").values_list("id", flat=True)
+    ]
+    deliver_batch(ids)
+    # The first two were attempted here (the second began at 0.4 s); at 0.5 s the third was
+    # rung for another thread.
+    assert [Delivery.objects.get(pk=pk).attempts for pk in ids] == [1, 1, 0]
+    assert rung_ids() == ids[2:]
