@@ -261,6 +261,9 @@ OUTBOUND_SWEEP_BATCH = env_int("OUTBOUND_SWEEP_BATCH", 500)
 # A web process rings the deliveries its requests commit within this window as one message
 # (outbound.tasks.Doorbell); 0 rings each request's at once.
 OUTBOUND_RING_WINDOW_SECONDS = float(env_str("OUTBOUND_RING_WINDOW_SECONDS", "0.1"))
+# A worker attempts a web process's batch of deliveries in one thread; when the batch runs
+# longer than this (a slow receiver), its remaining deliveries are rung for other threads.
+OUTBOUND_BATCH_HANDOFF_SECONDS = float(env_str("OUTBOUND_BATCH_HANDOFF_SECONDS", "0.5"))
 CELERY_BEAT_SCHEDULE = {
     "outbound-sweep": {"task": "outbound.sweep", "schedule": OUTBOUND_SWEEP_SECONDS},
     "outbound-disable-failing": {"task": "outbound.disable_failing", "schedule": 300.0},

@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -293,6 +294,7 @@ def destination_enable(*, destination: Destination) -> Destination:
     destination.failing_since = None
     destination.save(update_fields=["is_active", "disabled_reason", "failing_since"])
     _workspace_flag_refresh(workspace_id=destination.workspace_id)
+    _outcome_forget(destination.id)
     return destination
 
 
@@ -314,13 +316,26 @@ def destination_rotate_secret(*, destination: Destination) -> str:
     return locked.signing_secret
 
 
+# What this process last recorded per destination: (ok, at), set once it committed.
+_outcomes: dict[uuid.UUID, tuple[bool, datetime]] = {}
+OUTCOME_RESOLUTION = timedelta(seconds=1)
+
+
 def destination_record_outcome(*, destination_id: uuid.UUID, ok: bool, at: datetime) -> None:
     """The destination's last success / failure and its run of failures (auto-disable).
 
     Conditional UPDATEs that match nothing in the steady state, so a busy destination is
-    not a row every worker writes on every delivery."""
+    not a row every worker writes on every delivery; and no statement at all when this
+    process committed the same outcome for it less than OUTCOME_RESOLUTION ago (the
+    timestamps are kept to that resolution). The one thing that memo can hide is another
+    process's failure, written in that second, after this process's success: its
+    failing_since stands until this process's next success is written (a second later at
+    most while deliveries keep succeeding here)."""
+    last = _outcomes.get(destination_id)
+    if last is not None and last[0] == ok and at - last[1] < OUTCOME_RESOLUTION:
+        return
     rows = Destination.objects.filter(pk=destination_id)
-    resolution = at - timedelta(seconds=1)
+    resolution = at - OUTCOME_RESOLUTION
     if ok:
         rows.filter(
             Q(last_success_at__isnull=True)
@@ -332,6 +347,15 @@ def destination_record_outcome(*, destination_id: uuid.UUID, ok: bool, at: datet
         rows.filter(Q(last_failure_at__isnull=True) | Q(last_failure_at__lt=resolution)).update(
             last_failure_at=at
         )
+    transaction.on_commit(partial(_outcome_remember, destination_id, ok, at))
+
+
+def _outcome_remember(destination_id: uuid.UUID, ok: bool, at: datetime) -> None:
+    _outcomes[destination_id] = (ok, at)
+
+
+def _outcome_forget(destination_id: uuid.UUID) -> None:
+    _outcomes.pop(destination_id, None)
 
 
 # --- Events and deliveries ------------------------------------------------------------------

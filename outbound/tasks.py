@@ -8,7 +8,9 @@ import atexit
 import logging
 import os
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Iterable
 
 from celery import shared_task
@@ -29,11 +31,90 @@ def deliver(delivery_id: str) -> None:
 
 @shared_task(name="outbound.deliver_batch", ignore_result=True)
 def deliver_batch(delivery_ids: list[str]) -> None:
-    """A web process's batch of new deliveries: one attempt here, a `deliver` message for
-    each of the others, so the worker's threads (and other workers) share them."""
-    first, *others = delivery_ids
-    ring(uuid.UUID(delivery_id) for delivery_id in others)
-    deliver(first)
+    """A web process's batch of new deliveries, attempted one after another by this thread:
+    no `deliver` message to publish and consume per delivery. Should the batch take longer
+    than OUTBOUND_BATCH_HANDOFF_SECONDS (a slow or hanging receiver, a long batch), the
+    watcher rings its remaining deliveries as messages of their own, so other threads (and
+    workers) take them and no receiver holds up another's deliveries for long. A batch lost
+    with its worker is rung by the sweep, like any lost message."""
+    from outbound.engine import delivery_run
+
+    batch = _Batch(uuid.UUID(delivery_id) for delivery_id in delivery_ids)
+    batch_watch.add(batch)
+    try:
+        while (delivery_id := batch.next()) is not None:
+            delivery_run(delivery_id=delivery_id)
+    finally:
+        batch_watch.remove(batch)
+        batch.hand_off()  # after an error, the rest go on without waiting for the sweep
+
+
+class _Batch:
+    """A deliver_batch's deliveries still to attempt, and when it began (None once done)."""
+
+    def __init__(self, delivery_ids: Iterable[uuid.UUID]) -> None:
+        self._lock = threading.Lock()
+        self._ids = deque(delivery_ids)
+        self.since: float | None = time.monotonic()
+
+    def next(self) -> uuid.UUID | None:
+        with self._lock:
+            if not self._ids:
+                self.since = None
+                return None
+            return self._ids.popleft()
+
+    def hand_off(self) -> None:
+        """Ring what is left (for other threads) and leave this batch empty."""
+        with self._lock:
+            ids, self._ids = list(self._ids), deque()
+        ring(ids)
+
+
+class _BatchWatch:
+    """One thread per worker process that hands off the rest of any batch that has run
+    longer than OUTBOUND_BATCH_HANDOFF_SECONDS."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batches: set[_Batch] = set()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, batch: _Batch) -> None:
+        with self._lock:
+            self._batches.add(batch)
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="outbound-batch-watch", daemon=True
+                )
+                self._thread.start()
+
+    def remove(self, batch: _Batch) -> None:
+        with self._lock:
+            self._batches.discard(batch)
+
+    def check(self) -> None:
+        limit = settings.OUTBOUND_BATCH_HANDOFF_SECONDS
+        now = time.monotonic()
+        with self._lock:
+            batches = list(self._batches)
+        for batch in batches:
+            since = batch.since
+            if since is not None and now - since > limit:
+                batch.hand_off()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(settings.OUTBOUND_BATCH_HANDOFF_SECONDS / 4)
+            try:
+                self.check()
+            except Exception:  # the watcher must outlive a broker's hiccup
+                logger.warning("batch watch failed", exc_info=True)
+
+
+batch_watch = _BatchWatch()
 
 
 @shared_task(name="outbound.sweep", ignore_result=True)

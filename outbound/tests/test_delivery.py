@@ -7,7 +7,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -17,6 +18,8 @@ from outbound.models import Delivery, DeliveryAttempt, Destination, Event
 from outbound.services import (
     delivery_redeliver,
     destination_disable,
+    destination_enable,
+    destination_record_outcome,
     destination_rotate_secret,
     destination_send_test_event,
 )
@@ -437,3 +440,59 @@ def test_a_hostname_that_resolves_privately_fails_the_attempt(receiver, settings
         resolver=lambda host, port: ["169.254.169.254"],
     )
     assert (outcome.ok, outcome.error) == (False, "destination address not allowed")
+
+
+def test_a_repeated_outcome_within_its_second_costs_no_statement(destination):
+    at = timezone.now()
+    destination_record_outcome(destination_id=destination.id, ok=True, at=at)
+    later = at + timedelta(milliseconds=500)
+    with CaptureQueriesContext(connection) as queries:
+        destination_record_outcome(destination_id=destination.id, ok=True, at=later)
+    assert len(queries) == 0
+    # A second on, it is written again (the column keeps a one-second resolution).
+    a_second_on = at + timedelta(seconds=1, milliseconds=1)
+    destination_record_outcome(destination_id=destination.id, ok=True, at=a_second_on)
+    assert Destination.objects.get().last_success_at == a_second_on
+
+
+def test_a_failure_after_a_remembered_success_is_recorded_and_a_success_clears_it(destination):
+    at = timezone.now()
+    destination_record_outcome(destination_id=destination.id, ok=True, at=at)
+    failed_at = at + timedelta(milliseconds=100)
+    destination_record_outcome(destination_id=destination.id, ok=False, at=failed_at)
+    stored = Destination.objects.get()
+    assert (stored.failing_since, stored.last_failure_at) == (failed_at, failed_at)
+    assert stored.last_success_at == at
+    # A repeated failure within the second writes nothing; failing_since stays the first.
+    with CaptureQueriesContext(connection) as queries:
+        destination_record_outcome(
+            destination_id=destination.id, ok=False, at=failed_at + timedelta(milliseconds=100)
+        )
+    assert len(queries) == 0
+    # A success within the same second still clears the run of failures.
+    ok_at = at + timedelta(milliseconds=300)
+    destination_record_outcome(destination_id=destination.id, ok=True, at=ok_at)
+    stored = Destination.objects.get()
+    assert stored.failing_since is None
+    assert stored.last_success_at == ok_at
+
+
+def test_an_outcome_rolled_back_is_not_remembered(destination):
+    at = timezone.now()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        destination_record_outcome(destination_id=destination.id, ok=True, at=at)
+        raise RuntimeError
+    destination_record_outcome(destination_id=destination.id, ok=True, at=at)
+    assert Destination.objects.get().last_success_at == at
+
+
+def test_an_enabled_destination_records_its_next_failure(destination):
+    at = timezone.now()
+    destination_record_outcome(destination_id=destination.id, ok=False, at=at)
+    destination_disable(destination=destination, reason="by hand", alert=False)
+    destination_enable(destination=destination)
+    assert Destination.objects.get().failing_since is None
+    destination_record_outcome(
+        destination_id=destination.id, ok=False, at=at + timedelta(milliseconds=200)
+    )
+    assert Destination.objects.get().failing_since == at + timedelta(milliseconds=200)

@@ -78,20 +78,60 @@ def test_flush_rings_what_waits_at_once(workspace, settings):
 
 
 @pytest.mark.django_db
-def test_deliver_batch_attempts_the_first_and_rings_the_others(workspace, receiver):
+def test_deliver_batch_attempts_every_delivery_in_its_thread(workspace, receiver):
     DestinationFactory(workspace=workspace, target=receiver.url("/ok"))
     workspace.refresh_from_db()
     for name in ("A", "B", "C"):
         lead_create(workspace=workspace, name=name)
     rung_ids()  # the rings of the writes above (at once in tests)
-    first, *others = [
-        str(pk) for pk in Delivery.objects.order_by("created_at", "id").values_list("id", flat=True)
-    ]
+    ids = [str(pk) for pk in Delivery.objects.values_list("id", flat=True)]
+    deliver_batch(ids)
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"succeeded"}
+    assert len(receiver.received("/ok")) == 3
+    assert rung_ids() == []
+
+
+@pytest.mark.django_db
+def test_a_hanging_receiver_hands_the_rest_of_its_batch_to_other_threads(
+    workspace, receiver, settings
+):
+    settings.OUTBOUND_TIMEOUT_SECONDS = 2
+    settings.OUTBOUND_BATCH_HANDOFF_SECONDS = 0.2
+    hanging = DestinationFactory(workspace=workspace, target=receiver.url("/hang"))
+    DestinationFactory(workspace=workspace, target=receiver.url("/ok"))
+    workspace.refresh_from_db()
+    for name in ("A", "B"):
+        lead_create(workspace=workspace, name=name)
+    rung_ids()
+    first = str(Delivery.objects.filter(destination=hanging).values_list("id", flat=True)[0])
+    rest = Delivery.objects.exclude(pk=first).values_list("id", flat=True)
+    others = sorted(str(pk) for pk in rest)
+    started = time.monotonic()
     deliver_batch([first, *others])
-    assert Delivery.objects.get(pk=first).state == "succeeded"
-    assert len(receiver.received("/ok")) == 1
-    assert rung_ids() == others
+    assert time.monotonic() - started >= 2  # the hung attempt ran to its timeout
+    assert Delivery.objects.get(pk=first).attempt_log.get().error.startswith("timed out")
+    # Rung while it hung, for other threads; not attempted here.
+    assert sorted(rung_ids()) == others
     assert set(Delivery.objects.exclude(pk=first).values_list("state", flat=True)) == {"pending"}
+    assert receiver.received("/ok") == []
+
+
+@pytest.mark.django_db
+def test_a_batch_whose_attempt_raises_rings_the_rest(workspace, receiver, monkeypatch):
+    DestinationFactory(workspace=workspace, target=receiver.url("/ok"))
+    workspace.refresh_from_db()
+    for name in ("A", "B", "C"):
+        lead_create(workspace=workspace, name=name)
+    rung_ids()
+    first, *others = [str(pk) for pk in Delivery.objects.values_list("id", flat=True)]
+
+    def broken(*, delivery_id):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("outbound.engine.delivery_run", broken)
+    with pytest.raises(RuntimeError):
+        deliver_batch([first, *others])
+    assert rung_ids() == others
 
 
 @pytest.mark.django_db
@@ -112,3 +152,24 @@ def test_a_change_to_destinations_is_seen_at_once_by_the_process_that_made_it(wo
     lead_create(workspace=workspace, name="Three")
     assert Delivery.objects.filter(destination=second).count() == 1
     assert Delivery.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_batch_running_past_the_handoff_time_rings_the_rest(workspace, receiver, settings):
+    """No delivery waits behind its batch's others for much longer than the hand-off time,
+    even when each attempt is shorter than that."""
+    settings.OUTBOUND_BATCH_HANDOFF_SECONDS = 0.5
+    receiver.hang_seconds = 0.4  # each attempt: 0.4 s, then the receiver hangs up
+    DestinationFactory(workspace=workspace, target=receiver.url("/hang"))
+    workspace.refresh_from_db()
+    for name in ("A", "B", "C"):
+        lead_create(workspace=workspace, name=name)
+    rung_ids()
+    ids = [
+        str(pk) for pk in Delivery.objects.order_by("created_at", "id").values_list("id", flat=True)
+    ]
+    deliver_batch(ids)
+    # The first two were attempted here (the second began at 0.4 s); at 0.5 s the third was
+    # rung for another thread.
+    assert [Delivery.objects.get(pk=pk).attempts for pk in ids] == [1, 1, 0]
+    assert rung_ids() == ids[2:]
