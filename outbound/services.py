@@ -325,14 +325,14 @@ def destination_record_outcome(*, destination_id: uuid.UUID, ok: bool, at: datet
     """The destination's last success / failure and its run of failures (auto-disable).
 
     Conditional UPDATEs that match nothing in the steady state, so a busy destination is
-    not a row every worker writes on every delivery; and no statement at all when this
-    process committed the same outcome for it less than OUTCOME_RESOLUTION ago (the
-    timestamps are kept to that resolution). The one thing that memo can hide is another
-    process's failure, written in that second, after this process's success: its
-    failing_since stands until this process's next success is written (a second later at
-    most while deliveries keep succeeding here)."""
+    not a row every worker writes on every delivery; and no statement at all for a failure
+    when this process committed a failure for it less than OUTCOME_RESOLUTION ago (the
+    timestamps are kept to that resolution; a failing destination costs two UPDATEs a
+    delivery otherwise). At worst that delays another process's success being undone by
+    this failure by that second. Successes are always written: one skipped could leave
+    another process's failing_since standing, and the destination disabled days later."""
     last = _outcomes.get(destination_id)
-    if last is not None and last[0] == ok and at - last[1] < OUTCOME_RESOLUTION:
+    if not ok and last is not None and not last[0] and at - last[1] < OUTCOME_RESOLUTION:
         return
     rows = Destination.objects.filter(pk=destination_id)
     resolution = at - OUTCOME_RESOLUTION

@@ -442,17 +442,35 @@ def test_a_hostname_that_resolves_privately_fails_the_attempt(receiver, settings
     assert (outcome.ok, outcome.error) == (False, "destination address not allowed")
 
 
-def test_a_repeated_outcome_within_its_second_costs_no_statement(destination):
+def test_a_repeated_failure_within_its_second_costs_no_statement(destination):
     at = timezone.now()
-    destination_record_outcome(destination_id=destination.id, ok=True, at=at)
+    destination_record_outcome(destination_id=destination.id, ok=False, at=at)
     later = at + timedelta(milliseconds=500)
     with CaptureQueriesContext(connection) as queries:
-        destination_record_outcome(destination_id=destination.id, ok=True, at=later)
+        destination_record_outcome(destination_id=destination.id, ok=False, at=later)
     assert len(queries) == 0
     # A second on, it is written again (the column keeps a one-second resolution).
     a_second_on = at + timedelta(seconds=1, milliseconds=1)
-    destination_record_outcome(destination_id=destination.id, ok=True, at=a_second_on)
-    assert Destination.objects.get().last_success_at == a_second_on
+    destination_record_outcome(destination_id=destination.id, ok=False, at=a_second_on)
+    stored = Destination.objects.get()
+    assert (stored.failing_since, stored.last_failure_at) == (at, a_second_on)
+
+
+def test_a_success_is_always_written_so_another_process_failure_never_stands(destination):
+    """Process A's success, process B's failure (failing_since set), A's success again within
+    the second: the run of failures must end, or the destination could be disabled days
+    later although its last delivery succeeded."""
+    at = timezone.now()
+    destination_record_outcome(destination_id=destination.id, ok=True, at=at)
+    # Another process records a failure (written directly: it is not this process's memo).
+    Destination.objects.filter(pk=destination.pk).update(
+        failing_since=at + timedelta(milliseconds=100)
+    )
+    ok_at = at + timedelta(milliseconds=300)
+    destination_record_outcome(destination_id=destination.id, ok=True, at=ok_at)
+    stored = Destination.objects.get()
+    assert stored.failing_since is None
+    assert stored.last_success_at == ok_at
 
 
 def test_a_failure_after_a_remembered_success_is_recorded_and_a_success_clears_it(destination):
@@ -480,10 +498,10 @@ def test_a_failure_after_a_remembered_success_is_recorded_and_a_success_clears_i
 def test_an_outcome_rolled_back_is_not_remembered(destination):
     at = timezone.now()
     with pytest.raises(RuntimeError), transaction.atomic():
-        destination_record_outcome(destination_id=destination.id, ok=True, at=at)
+        destination_record_outcome(destination_id=destination.id, ok=False, at=at)
         raise RuntimeError
-    destination_record_outcome(destination_id=destination.id, ok=True, at=at)
-    assert Destination.objects.get().last_success_at == at
+    destination_record_outcome(destination_id=destination.id, ok=False, at=at)
+    assert Destination.objects.get().failing_since == at
 
 
 def test_an_enabled_destination_records_its_next_failure(destination):
