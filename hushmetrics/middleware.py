@@ -2,13 +2,17 @@
 
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils.deprecation import MiddlewareMixin
 from rest_framework.exceptions import ParseError
 
 from hushmetrics.errors import PayloadTooLarge, api_error_response, is_api_path
@@ -132,3 +136,33 @@ class CappedStream:
 
     def readline(self, size: int = -1) -> bytes:
         return self._counted(self.stream.readline(size))
+
+
+M = TypeVar("M", bound=MiddlewareMixin)
+
+
+def browser_only(middleware: type[M]) -> type[M]:
+    """`middleware` for the admin and pages, skipped by API requests (`/v1/…`, `/api/…`).
+
+    Sessions, the logged-in user and messages serve a person signed in to the back office;
+    an API request has none of them (DRF's views authenticate with API keys), yet every
+    middleware costs each request a call, its setup and a response pass. The API surfaces
+    skip them here; everything else, the admin included, keeps the whole chain. The security
+    headers, CORS, the body limit and the error envelopes come from the middleware that
+    stay. (For middleware with request and response hooks only: none of these has
+    process_view.)
+    """
+
+    class BrowserOnly(middleware):  # type: ignore[valid-type,misc]  # a subclass made here
+        def __call__(self, request: HttpRequest) -> Any:
+            if not self.async_mode and is_api_path(request.path):
+                return self.get_response(request)
+            return super().__call__(request)
+
+    BrowserOnly.__name__ = BrowserOnly.__qualname__ = middleware.__name__
+    return BrowserOnly
+
+
+BrowserSessionMiddleware = browser_only(SessionMiddleware)
+BrowserAuthenticationMiddleware = browser_only(AuthenticationMiddleware)
+BrowserMessageMiddleware = browser_only(MessageMiddleware)

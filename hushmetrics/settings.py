@@ -91,11 +91,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "hushmetrics.middleware.ApiBodyLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's own, for the admin and pages only: API requests skip these three
+    # (hushmetrics.middleware.browser_only). CSRF stays whole, for Django's deploy check; DRF's
+    # views are exempt, so for an API request it only looks for a cookie.
+    "hushmetrics.middleware.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "hushmetrics.middleware.BrowserAuthenticationMiddleware",
+    "hushmetrics.middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
