@@ -163,6 +163,9 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+# A pooled connection used within this many seconds is checked by a look at its socket; one
+# idle longer, by a round trip to the server (hushmetrics/postgresql/base.py).
+DB_POOL_CHECK_IDLE_SECONDS = env_int("DB_POOL_CHECK_IDLE_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and rate limits ------------------------------------------------------------------

@@ -4,9 +4,11 @@ the same faults against gunicorn; these are the parts a test can reproduce)."""
 import contextlib
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -134,6 +136,56 @@ def test_pooled_connections_killed_while_idle_are_replaced_not_served(workspace,
     assert (lead.status_code, opt_in.status_code) == (201, 201), (lead.json(), opt_in.json())
     assert Lead.objects.count() == 2
     assert OptIn.objects.count() == 1
+
+
+def _messages_sent(conn: psycopg.Connection, action) -> list[str]:
+    """The protocol messages `conn` sends to the server during `action()` (libpq's trace)."""
+    with tempfile.TemporaryFile() as trace:
+        conn.pgconn.trace(trace.fileno())
+        try:
+            action()
+        finally:
+            conn.pgconn.untrace()
+        trace.seek(0)
+        lines = trace.read().decode().splitlines()
+    return [line.split("\t")[3] for line in lines if line.split("\t")[1] == "F"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_used_moments_ago_is_checked_without_a_round_trip(settings):
+    # psycopg's check sends an empty query on every checkout: a round trip on every request.
+    database = connections["default"]
+    assert isinstance(database, DatabaseWrapper)
+    database.ensure_connection()
+    pool = database.pool
+    assert pool is not None
+    check = pool._check
+    assert isinstance(check, SweepingCheck)
+    conn = database.connection
+    assert conn is not None
+    check(conn)  # handed out just now
+    assert _messages_sent(conn, lambda: check(conn)) == []
+
+    # Idle longer than DB_POOL_CHECK_IDLE_SECONDS: the full check, a round trip.
+    settings.DB_POOL_CHECK_IDLE_SECONDS = 0
+    assert _messages_sent(conn, lambda: check(conn)) == ["Query"]
+
+    # Ended by the server moments after its last use: the socket says so, the check fails.
+    settings.DB_POOL_CHECK_IDLE_SECONDS = 60
+    check(conn)
+    params = connection.settings_dict
+    with psycopg.connect(
+        host=params["HOST"], port=params["PORT"], user=params["USER"], dbname=params["NAME"]
+    ) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+    deadline = time.monotonic() + 5
+    while not select.select([conn.pgconn.socket], [], [], 0)[0]:
+        assert time.monotonic() < deadline, "the terminated backend's socket never got readable"
+        time.sleep(0.01)
+    with pytest.raises(psycopg.OperationalError):
+        check(conn)
+    database.close()
 
 
 class TcpProxy:
