@@ -10,7 +10,7 @@ import base64
 import logging
 import secrets
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, NamedTuple
@@ -20,8 +20,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Model, Q
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from hushmetrics.timestamps import api_timestamp
@@ -395,6 +396,54 @@ def _deliveries_create(
     return deliveries
 
 
+def _insert_sql(objs: Sequence[Model]) -> tuple[str, tuple[Any, ...]]:
+    """Django's own INSERT for `objs` (one model), as bulk_create would send it."""
+    meta = objs[0]._meta
+    query = InsertQuery(meta.model)
+    query.insert_values([f for f in meta.concrete_fields if not f.generated], list(objs))
+    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params)
+
+
+def _event_and_deliveries_create(
+    *, workspace: Workspace, type: str, payload: dict[str, Any], destinations: list[Route]
+) -> Event:
+    """The event and a pending delivery to each destination, rung once the caller commits.
+
+    On PostgreSQL, one statement writes both (a data-modifying WITH; the deliveries' foreign
+    key to the event is checked at commit, as Django declares it DEFERRABLE): one round trip
+    on the ingest path instead of two.
+    """
+    if connection.vendor != "postgresql":
+        event = Event.objects.create(workspace=workspace, type=type, payload=payload)
+        _deliveries_create(event=event, destinations=destinations)
+        return event
+    now = timezone.now()
+    event = Event(workspace=workspace, type=type, payload=payload)
+    deliveries = [
+        Delivery(
+            event=event,
+            destination_id=destination.id,
+            event_type=type,
+            next_attempt_at=now,
+            rung_at=now,
+        )
+        for destination in destinations
+    ]
+    event_sql, event_params = _insert_sql([event])
+    deliveries_sql, deliveries_params = _insert_sql(deliveries)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH event AS ({event_sql}) {deliveries_sql}",  # noqa: S608 - Django's SQL
+            event_params + deliveries_params,
+        )
+    for row in (event, *deliveries):
+        row._state.adding = False
+        row._state.db = connection.alias
+    _ring_on_commit([delivery.id for delivery in deliveries])
+    return event
+
+
 def event_emit(
     *,
     workspace: Workspace,
@@ -407,10 +456,10 @@ def event_emit(
     transaction; the deliveries are sent once it commits. `payload` is the event's `data`.
 
     A workspace with no active destination costs nothing (the flag is on the row the caller
-    already holds); one with destinations, two INSERTs (their list is cached). Spam goes
-    only to destinations with include_spam. `people=False` when another event of the same
-    submission is the one for people (email, Slack), so they get one message per
-    submission. None when no destination takes the event.
+    already holds); one with destinations, one INSERT statement on PostgreSQL (their list
+    is cached). Spam goes only to destinations with include_spam. `people=False` when
+    another event of the same submission is the one for people (email, Slack), so they get
+    one message per submission. None when no destination takes the event.
     """
     if not workspace.has_active_destinations:
         return None
@@ -422,9 +471,9 @@ def event_emit(
         ]
         if not destinations:
             return None
-        event = Event.objects.create(workspace=workspace, type=type, payload=dict(payload))
-        _deliveries_create(event=event, destinations=destinations)
-    return event
+        return _event_and_deliveries_create(
+            workspace=workspace, type=type, payload=dict(payload), destinations=destinations
+        )
 
 
 @transaction.atomic
