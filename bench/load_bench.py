@@ -552,7 +552,7 @@ def main() -> int:
             "floor": lua("/bench/floor", "application/json", as_json(CREATE_LEAD)),
             # The same documented lead, stored unchecked: the same row as create-lead writes.
             "baseline": lua(
-                "/bench/baseline",
+                "/v1/bench-baseline",
                 "application/json",
                 as_json(CREATE_LEAD | {"workspace_id": workspace}),
             ),

@@ -126,7 +126,12 @@ def profile(args: argparse.Namespace) -> int:
     keyed: dict[str, Any] = {"HTTP_X_API_KEY": key}
     form = "name=John+Smith&email=john%40example.com&source=website&utm_source=google"
     cases = {
-        "baseline": ("/bench/baseline", "application/json", CREATE_LEAD | {"workspace_id": ws}, {}),
+        "baseline": (
+            "/v1/bench-baseline",
+            "application/json",
+            CREATE_LEAD | {"workspace_id": ws},
+            {},
+        ),
         "create-lead": (
             "/v1/create-lead",
             "application/json",

@@ -5,7 +5,7 @@ from django.urls import re_path
 from bench.baseline.views import BaselineApi
 from hushmetrics import urls
 
-urlpatterns = [re_path(r"^bench/baseline/?$", BaselineApi.as_view()), *urls.urlpatterns]
+urlpatterns = [re_path(r"^v1/bench-baseline/?$", BaselineApi.as_view()), *urls.urlpatterns]
 
 handler400 = urls.handler400
 handler404 = urls.handler404

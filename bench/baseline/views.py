@@ -1,11 +1,12 @@
 """The load benchmark's baseline: parse a JSON body and insert one row, nothing else.
 
-Mounted only by the bench's own settings (bench/baseline/settings.py), never in production.
-It runs in the same gunicorn, settings and middleware as the real endpoints and is sent the
-documented create-lead body, which it stores as it comes, unchecked: the same row in the
-same table (same indexes) as create-lead writes. So the ratio of an endpoint's throughput
-to this one's is what our own code costs on top of the framework and the write itself:
-validation, rate limiting, the workspace, the key, the response.
+Mounted only by the bench's own settings (bench/baseline/settings.py), never in production,
+at /v1/bench-baseline: an API path, so it runs in the same gunicorn, settings and middleware
+(the API requests' lean path, hushmetrics.middleware.browser_only) as the real endpoints.
+It is sent the documented create-lead body, which it stores as it comes, unchecked: the same
+row in the same table (same indexes) as create-lead writes. So the ratio of an endpoint's
+throughput to this one's is what our own code costs on top of the framework and the write
+itself: validation, rate limiting, the workspace, the key, the response.
 """
 
 from typing import Any, cast
