@@ -375,7 +375,7 @@ CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed"]
 
 # --- Django REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["hushmetrics.renderers.SharedEncoderJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["hushmetrics.parsers.StrictJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
