@@ -67,6 +67,7 @@ class CountingClient(DefaultClient):
         )
         if not counting:
             return bool(super().add(key, value, timeout, version=version, client=client))
+        self._counted.last = None
         nkey = self.make_key(key, version=version)
         redis = self.get_client(write=True)
         try:
