@@ -1,5 +1,6 @@
-"""What counting one rate limit costs against a real Redis: django-redis's own client (an add,
-then an incr: two round trips) against the counting client (one), taking turns (issue 18).
+"""What counting one rate limit costs against a real Redis (enforce_rate_limit, as the views
+call it): django-redis's own client (an add, then an incr: two round trips) against the
+counting client (one), taking turns (issue 18).
 
     REDIS_URL=redis://127.0.0.1:6379/4 python bench/ratelimit_cost.py [--number 2000]
 
@@ -25,16 +26,13 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.test import RequestFactory, override_settings  # noqa: E402
-from django_ratelimit.core import get_usage  # noqa: E402
+
+from hushmetrics.ratelimit import enforce_rate_limit  # noqa: E402
 
 CLIENTS = {
     "django-redis (add + incr)": "django_redis.client.DefaultClient",
     "counting client (one script)": "hushmetrics.ratelimit_cache.CountingClient",
 }
-
-
-def client_key(_group: str, _request: object) -> str:
-    return "one client"
 
 
 def main() -> int:
@@ -45,7 +43,7 @@ def main() -> int:
     request = RequestFactory().post("/")
 
     def count() -> None:
-        get_usage(request, group="bench", key=client_key, rate="10000000/h", increment=True)
+        enforce_rate_limit(request, group="bench", key="one client", rate="10000000/h")
 
     best = dict.fromkeys(CLIENTS, float("inf"))
     for _ in range(args.repeat):
