@@ -84,10 +84,10 @@ def _fresh_cache():
     """Rate-limit counters and cached values never leak from one test into the next."""
     from django.core.cache import caches
 
-    for alias in ("default", "local"):
+    for alias in ("default", "ratelimit", "local"):
         caches[alias].clear()
     yield
-    for alias in ("default", "local"):
+    for alias in ("default", "ratelimit", "local"):
         caches[alias].clear()
 
 

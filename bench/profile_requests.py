@@ -10,7 +10,8 @@ fast, this says why.
 
 Uses its own database (hushmetrics_profile, recreated) and its own redis-server (port 18091).
 PROFILE_SETTINGS names another settings module to profile under (an experiment's, e.g. one
-with fewer middleware), PROFILE_DATABASE_URL another database.
+with fewer middleware), PROFILE_DATABASE_URL another database, PROFILE_REDIS_PORT another
+port (two sessions profiling at once).
 """
 
 import argparse
@@ -30,7 +31,7 @@ sys.path.insert(0, str(PROJECT))
 DB_URL = os.environ.get(
     "PROFILE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hushmetrics_profile"
 )
-REDIS_PORT = 18091
+REDIS_PORT = int(os.environ.get("PROFILE_REDIS_PORT", "18091"))
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 os.environ.update(
     {

@@ -1,6 +1,6 @@
 """JSON bodies for both surfaces: strict, bounded, and a 400 (never a 500) when malformed."""
 
-import codecs
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -63,12 +63,34 @@ def _check_depth(value: Any) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
+@functools.cache
+def _decoder(parse_float: Callable[[str], Any] | None) -> json.JSONDecoder:
+    # One decoder per float reader, shared as json.loads shares its default one: building
+    # a decoder (and its C scanner) costs as much as parsing a small body.
+    return json.JSONDecoder(
+        parse_constant=_reject_constant, parse_float=parse_float, object_pairs_hook=_unique_keys
+    )
+
+
 def json_loads(text: str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
     """Parse strict JSON; ValueError for NaN/Infinity, a duplicate key or too deep a nesting;
     PayloadTooLarge past MAX_JSON_FIELDS object members in the whole body, counted as
     the parser goes, so a body of 60,000 keys stops at key 1,001 (the same budget as a
     form's DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
     limit = settings.MAX_JSON_FIELDS
+    # Every member is written with a colon and every object or array with a bracket, so a
+    # text with few of them cannot pass either limit, and skips counting and walking: the
+    # usual body (a few dozen fields, two or three levels) pays only for the parse itself.
+    if text.count(":") <= limit:
+        if text.startswith("\ufeff"):  # json.loads's own refusal, before any parsing
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        try:
+            value = _decoder(parse_float).decode(text)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        if text.count("{") + text.count("[") > MAX_JSON_DEPTH:
+            _check_depth(value)
+        return value
     members = 0
 
     def counted(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -108,7 +130,7 @@ class StrictJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         encoding = get_encoding(parser_context or {})
         try:
-            text = codecs.getreader(encoding)(stream).read()
+            text = stream.read().decode(encoding)
             return json_loads(text, parse_float=self.parse_float)
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from None

@@ -6,6 +6,7 @@ production sets DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and the TLS s
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -171,18 +172,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and rate limits ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # A cache that is down must cost milliseconds, not a worker timeout.
+    _redis_options: dict[str, Any] = {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}
     CACHES = {
         "default": {
             # django-redis: an increment is one round trip (Django's RedisCache takes two),
             # and rate limiting counts on every public request.
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            # A cache that is down must cost milliseconds, not a worker timeout.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
+            "OPTIONS": _redis_options,
+        },
+        # django-ratelimit's counters, on the same Redis and the same keys: django-redis with
+        # a client that counts in one round trip where django-ratelimit sends two (add, then
+        # incr; hushmetrics/ratelimit_cache.py). Every other call is django-redis's own.
+        "ratelimit": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                **_redis_options,
+                "CLIENT_CLASS": "hushmetrics.ratelimit_cache.CountingClient",
+            },
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The counters stay in the default cache's memory (the same LOCATION is the same store).
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 # Per-process memory for hot, rarely changing rows (workspace flags): no round trip at all.
 CACHES["local"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -192,7 +207,7 @@ CACHES["local"] = {
 # require_api_key and webhook_enabled); an edit reaches every worker within this time.
 WORKSPACE_CACHE_SECONDS = env_int("WORKSPACE_CACHE_SECONDS", 5)
 
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "ratelimit"
 # A lead is worth more than a limit: if the cache cannot count, let the request through.
 RATELIMIT_FAIL_OPEN = True
 RATE_LIMIT_OPTIN = env_str("RATE_LIMIT_OPTIN", "600/m")
@@ -366,7 +381,7 @@ CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed"]
 
 # --- Django REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["hushmetrics.renderers.SharedEncoderJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["hushmetrics.parsers.StrictJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
