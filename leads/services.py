@@ -7,12 +7,13 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from hushmetrics.inserts import rows_insert, rows_stamp
 from leads.models import Lead
 from leads.selectors import lead_get_by_submission_id
 from leads.serializers import lead_output
 from leads.webhook import WebhookSubmission
 from outbound.models import EventType
-from outbound.services import event_emit
+from outbound.services import event_emit, event_plan, event_ring
 from workspaces.models import Profile, Workspace
 from workspaces.selectors import workspace_get_cached
 
@@ -56,8 +57,9 @@ def lead_create(
 ) -> Lead:
     """Insert one lead and emit `lead.created` (SPEC §9). Inputs are already validated by
     the caller's surface. One query when the workspace has no active destination; else the
-    lead and its event in one transaction. `announce_to_people=False` when the caller emits
-    the event people are told of (an opt-in's `optin.created`)."""
+    lead, its event and the event's deliveries are written by one statement on PostgreSQL
+    (`rows_insert`; elsewhere, one transaction). `announce_to_people=False` when the caller
+    emits the event people are told of (an opt-in's `optin.created`)."""
     fields = dict(
         workspace=workspace,
         name=name,
@@ -77,15 +79,18 @@ def lead_create(
     )
     if not workspace.has_active_destinations:
         return Lead.objects.create(**fields)
-    with transaction.atomic(savepoint=False):
-        lead = Lead.objects.create(**fields)
-        event_emit(
-            workspace=workspace,
-            type=EventType.LEAD_CREATED,
-            payload={"lead": lead_event_object(lead)},
-            is_spam=lead.is_spam,
-            people=announce_to_people,
-        )
+    lead = Lead(**fields)
+    rows_stamp(lead)
+    planned = event_plan(
+        workspace=workspace,
+        type=EventType.LEAD_CREATED,
+        payload={"lead": lead_event_object(lead)},
+        is_spam=lead.is_spam,
+        people=announce_to_people,
+    )
+    rows_insert([lead, *planned.rows] if planned else [lead])
+    if planned:
+        event_ring(planned)
     return lead
 
 

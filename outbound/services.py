@@ -10,7 +10,7 @@ import base64
 import logging
 import secrets
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, NamedTuple
@@ -20,11 +20,11 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
-from django.db.models import Model, Q
-from django.db.models.sql import InsertQuery
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from hushmetrics.inserts import rows_insert, rows_stamp
 from hushmetrics.timestamps import api_timestamp
 from outbound import tasks
 from outbound.models import (
@@ -396,52 +396,63 @@ def _deliveries_create(
     return deliveries
 
 
-def _insert_sql(objs: Sequence[Model]) -> tuple[str, tuple[Any, ...]]:
-    """Django's own INSERT for `objs` (one model), as bulk_create would send it."""
-    meta = objs[0]._meta
-    query = InsertQuery(meta.model)
-    query.insert_values([f for f in meta.concrete_fields if not f.generated], list(objs))
-    ((sql, params),) = query.get_compiler(connection=connection).as_sql()
-    return sql, tuple(params)
+class PlannedEvent(NamedTuple):
+    """An event and its deliveries, not yet written (`event_plan`)."""
+
+    event: Event
+    deliveries: list[Delivery]
+
+    @property
+    def rows(self) -> list[Event | Delivery]:
+        return [self.event, *self.deliveries]
 
 
-def _event_and_deliveries_create(
-    *, workspace: Workspace, type: str, payload: dict[str, Any], destinations: list[Route]
-) -> Event:
-    """The event and a pending delivery to each destination, rung once the caller commits.
+def event_plan(
+    *,
+    workspace: Workspace,
+    type: str,
+    payload: Mapping[str, Any],
+    is_spam: bool = False,
+    people: bool = True,
+) -> PlannedEvent | None:
+    """The event and a pending delivery to each matching active destination, as new rows for
+    the caller to write with its own in one statement (`hushmetrics.inserts.rows_insert`),
+    then to ring (`event_ring`). None when no destination takes the event.
 
-    On PostgreSQL, one statement writes both (a data-modifying WITH; the deliveries' foreign
-    key to the event is checked at commit, as Django declares it DEFERRABLE): one round trip
-    on the ingest path instead of two.
+    A workspace with no active destination costs nothing (the flag is on the row the caller
+    already holds); the destinations are cached per process. Spam goes only to destinations
+    with include_spam. `people=False` when another event of the same submission is the one
+    for people (email, Slack), so they get one message per submission.
     """
-    if connection.vendor != "postgresql":
-        event = Event.objects.create(workspace=workspace, type=type, payload=payload)
-        _deliveries_create(event=event, destinations=destinations)
-        return event
-    now = timezone.now()
-    event = Event(workspace=workspace, type=type, payload=payload)
+    if not workspace.has_active_destinations:
+        return None
+    routes = [
+        route
+        for route in _routes(workspace_id=workspace.pk)
+        if _matches(route, type=type, is_spam=is_spam, people=people)
+    ]
+    if not routes:
+        return None
+    event = Event(workspace=workspace, type=type, payload=dict(payload))
+    rows_stamp(event)
     deliveries = [
         Delivery(
             event=event,
-            destination_id=destination.id,
+            destination_id=route.id,
             event_type=type,
-            next_attempt_at=now,
-            rung_at=now,
+            next_attempt_at=event.created_at,
+            rung_at=event.created_at,
         )
-        for destination in destinations
+        for route in routes
     ]
-    event_sql, event_params = _insert_sql([event])
-    deliveries_sql, deliveries_params = _insert_sql(deliveries)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH event AS ({event_sql}) {deliveries_sql}",  # noqa: S608 - Django's SQL
-            event_params + deliveries_params,
-        )
-    for row in (event, *deliveries):
-        row._state.adding = False
-        row._state.db = connection.alias
-    _ring_on_commit([delivery.id for delivery in deliveries])
-    return event
+    rows_stamp(*deliveries)
+    return PlannedEvent(event, deliveries)
+
+
+def event_ring(planned: PlannedEvent) -> None:
+    """Send the planned event's deliveries once the transaction that wrote them commits (at
+    once outside a transaction)."""
+    _ring_on_commit([delivery.id for delivery in planned.deliveries])
 
 
 def event_emit(
@@ -452,28 +463,17 @@ def event_emit(
     is_spam: bool = False,
     people: bool = True,
 ) -> Event | None:
-    """Record an event and a delivery to each matching active destination, in the caller's
-    transaction; the deliveries are sent once it commits. `payload` is the event's `data`.
-
-    A workspace with no active destination costs nothing (the flag is on the row the caller
-    already holds); one with destinations, one INSERT statement on PostgreSQL (their list
-    is cached). Spam goes only to destinations with include_spam. `people=False` when
-    another event of the same submission is the one for people (email, Slack), so they get
-    one message per submission. None when no destination takes the event.
-    """
-    if not workspace.has_active_destinations:
+    """Record an event and a delivery to each matching active destination (`event_plan`),
+    in the caller's transaction, in one statement on PostgreSQL; the deliveries are sent
+    once it commits. `payload` is the event's `data`."""
+    planned = event_plan(
+        workspace=workspace, type=type, payload=payload, is_spam=is_spam, people=people
+    )
+    if planned is None:
         return None
-    with transaction.atomic(savepoint=False):
-        destinations = [
-            route
-            for route in _routes(workspace_id=workspace.pk)
-            if _matches(route, type=type, is_spam=is_spam, people=people)
-        ]
-        if not destinations:
-            return None
-        return _event_and_deliveries_create(
-            workspace=workspace, type=type, payload=dict(payload), destinations=destinations
-        )
+    rows_insert(planned.rows)
+    event_ring(planned)
+    return planned.event
 
 
 @transaction.atomic

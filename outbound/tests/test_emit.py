@@ -216,35 +216,40 @@ def test_an_opt_in_emits_optin_created_and_the_new_leads_lead_created(workspace)
 TRANSACTION_STATEMENTS = 2
 
 
-def _emit_statements(is_postgres: bool) -> int:
-    # The event and its deliveries: one statement on PostgreSQL (a data-modifying WITH),
-    # an INSERT each elsewhere.
-    return 1 if is_postgres else 2
+def _lead_with_event_statements(is_postgres: bool) -> int:
+    # The lead, its event and the deliveries: one statement on PostgreSQL (data-modifying
+    # WITH clauses, atomic without a transaction), an INSERT each in a transaction elsewhere.
+    return 1 if is_postgres else 3 + TRANSACTION_STATEMENTS
 
 
 @pytest.mark.django_db(transaction=True)
-def test_create_lead_with_one_destination_adds_its_event_in_one_statement(
+def test_create_lead_with_one_destination_writes_lead_event_and_delivery_in_one_statement(
     django_assert_num_queries, is_postgres
 ):
     workspace = WorkspaceFactory()
-    DestinationFactory(workspace=workspace)
+    destination = DestinationFactory(workspace=workspace)
     client = APIClient()
     # The workspace and its active destinations are now cached by this process.
     assert create_lead(client, workspace).status_code == 201
-    # INSERT the lead, then the event and its deliveries, in one transaction.
-    with django_assert_num_queries(1 + _emit_statements(is_postgres) + TRANSACTION_STATEMENTS):
-        assert create_lead(client, workspace, name="Second").status_code == 201
-    assert Delivery.objects.count() == 2
+    with django_assert_num_queries(_lead_with_event_statements(is_postgres)):
+        answer = create_lead(client, workspace, name="Second", value=1500)
+    assert answer.status_code == 201
+    lead = Lead.objects.get(name="Second")
     event = Event.objects.get(payload__lead__name="Second")
     delivery = Delivery.objects.get(event=event)
-    assert (delivery.event_type, delivery.state) == ("lead.created", "pending")
-    assert delivery.attempts == 0
-    assert delivery.next_attempt_at == delivery.rung_at
+    assert (event.workspace_id, event.type) == (workspace.id, "lead.created")
+    # The event carries the lead as stored: its id and its timestamps to the microsecond.
+    assert event.payload["lead"] == {**lead_output(lead), "is_spam": False}
+    assert answer.json()["id"] == str(lead.id) == event.payload["lead"]["id"]
+    assert (delivery.destination_id, delivery.event_type) == (destination.id, "lead.created")
+    assert (delivery.state, delivery.attempts) == ("pending", 0)
+    assert delivery.next_attempt_at == delivery.rung_at == event.created_at
     assert delivery.created_at >= event.created_at
+    assert Delivery.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_webhook_with_one_destination_adds_its_event_in_one_statement(
+def test_webhook_with_one_destination_writes_lead_event_and_delivery_in_one_statement(
     django_assert_num_queries, is_postgres
 ):
     workspace = WorkspaceFactory()
@@ -252,9 +257,25 @@ def test_webhook_with_one_destination_adds_its_event_in_one_statement(
     client = APIClient()
     url = f"/v1/webhook/{workspace.id}"
     assert client.post(url, {"name": "A"}, format="json").status_code == 201
-    # As for create-lead: the lead, then the event with its deliveries.
-    with django_assert_num_queries(1 + _emit_statements(is_postgres) + TRANSACTION_STATEMENTS):
+    with django_assert_num_queries(_lead_with_event_statements(is_postgres)):
         assert client.post(url, {"name": "B"}, format="json").status_code == 201
+    lead = Lead.objects.get(name="B")
+    event = Event.objects.get(payload__lead__id=str(lead.id))
+    assert event.payload["lead"] == {**lead_output(lead), "is_spam": False}
+    assert Delivery.objects.filter(event=event).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_whose_submission_id_is_taken_writes_no_event_either(workspace):
+    # One statement: the unique constraint refusing the lead refuses its event too.
+    DestinationFactory(workspace=workspace)
+    client = APIClient()
+    url = f"/v1/webhook/{workspace.id}"
+    body = {"name": "A"}
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="form-7")
+    replay = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="form-7")
+    assert (first.status_code, replay.status_code) == (201, 200)
+    assert Lead.objects.count() == Event.objects.count() == Delivery.objects.count() == 1
 
 
 @pytest.mark.django_db
