@@ -30,12 +30,32 @@ def rows_stamp(*rows: Model) -> None:
                 field.pre_save(row, add=True)
 
 
+# The INSERT's text per (model, number of rows, database), made by Django's compiler once:
+# the text depends on nothing else when every value is a plain one (below), so later
+# INSERTs only prepare their values, as the compiler would.
+_SQL: dict[tuple[type[Model], int, str], str] = {}
+
+
 def _insert_sql(rows: list[Model]) -> tuple[str, tuple[Any, ...]]:
     """Django's INSERT of `rows` (one model, primary keys set), values taken as they are."""
     meta = rows[0]._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    raw_values = [getattr(row, field.attname) for row in rows for field in fields]
+    key = (meta.model, len(rows), connection.alias)
+    sql = _SQL.get(key)
+    if sql is not None and not any(hasattr(v, "resolve_expression") for v in raw_values):
+        values = zip(raw_values, fields * len(rows), strict=True)
+        return sql, tuple(f.get_db_prep_save(v, connection=connection) for v, f in values)
     query = InsertQuery(meta.model)
-    query.insert_values([f for f in meta.concrete_fields if not f.generated], rows, raw=True)
+    query.insert_values(fields, rows, raw=True)
     ((sql, params),) = query.get_compiler(connection=connection).as_sql()
+    plain = (
+        not any(hasattr(v, "resolve_expression") for v in raw_values)
+        and not any(hasattr(field, "get_placeholder") for field in fields)
+        and len(params) == len(raw_values)  # one "%s" per value (no UNNEST, no expression)
+    )
+    if plain and key not in _SQL:
+        _SQL[key] = sql
     return sql, tuple(params)
 
 
