@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -280,6 +281,73 @@ def test_an_attempt_whose_lease_ran_out_does_not_overwrite_the_newer_one(receive
     assert DeliveryAttempt.objects.count() == 2
 
 
+def test_recording_one_attempt_leaves_the_other_deliveries_alone(receiver):
+    # Two destinations, two deliveries, each taken by its own worker: recording one
+    # attempt's outcome must not touch the other delivery's row.
+    delivery = emit_to(receiver, "/ok")
+    DestinationFactory(workspace=delivery.destination.workspace, target=receiver.url("/fail"))
+    lead_create(workspace=delivery.destination.workspace, name="John Roe")
+    rung_ids()
+    new = Delivery.objects.filter(event__payload__lead__name="John Roe")
+    first = new.get(destination__target=receiver.url("/ok"))
+    second = new.get(destination__target=receiver.url("/fail"))
+    other = claimed(second)  # the other worker's attempt is under way
+    assert attempted(first).status_code == 200
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, first.last_status_code) == ("succeeded", 200)
+    assert (second.state, second.attempts, second.last_status_code, second.finished_at) == (
+        "pending",
+        1,
+        None,
+        None,
+    )
+    assert second.next_attempt_at == other.next_attempt_at  # still its lease
+    assert DeliveryAttempt.objects.filter(delivery=second).count() == 0
+
+
+def test_a_retry_scheduled_after_the_sweep_rang_a_lapsed_lease_is_rung_when_due(receiver):
+    delivery = emit_to(receiver, "/fail")
+    out = claimed(delivery)  # an attempt out past its lease …
+    make_due(delivery)
+    assert deliveries_sweep() == 1  # … so the sweep rings it again (that message finds it
+    assert rung_ids() == [str(delivery.id)]  # not due once the retry below is scheduled)
+    now = timezone.now()
+    failure = Outcome(ok=False, status_code=500, error="HTTP 500")
+    _record(out, failure, started_at=now, duration_ms=5, at=now)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.rung_at) == ("pending", 1, None)
+    make_due(delivery)  # the retry's time comes: the sweep rings it, not a minute later
+    assert deliveries_sweep() == 1
+    assert rung_ids() == [str(delivery.id)]
+
+
+def test_an_attempt_reads_its_delivery_event_and_destination_in_one_query(receiver):
+    delivery = emit_to(receiver, "/ok")
+    with CaptureQueriesContext(connection) as queries:
+        attempted(delivery)
+    transaction_control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+    statements = [query["sql"].split()[0] for query in queries]
+    statements = [verb for verb in statements if verb not in transaction_control]
+    # The claim: 1. SELECT the delivery with its event and destination, 2. UPDATE its
+    # lease. The record: 3. UPDATE the delivery, 4. INSERT the attempt, 5. UPDATE the
+    # destination's last success. No other read: none while the receiver answers.
+    assert statements == ["SELECT", "UPDATE", "UPDATE", "INSERT", "UPDATE"], (
+        queries.captured_queries
+    )
+
+
+def test_the_retry_waits_within_ten_per_cent_of_its_step_either_way(settings):
+    settings.OUTBOUND_RETRY_SCHEDULE = [100]
+    failure = Outcome(ok=False, status_code=500, error="HTTP 500")
+    waits = []
+    for _ in range(2000):
+        delay = engine.retry_delay(attempts=1, outcome=failure)
+        assert delay is not None
+        waits.append(delay.total_seconds())
+    assert 90 <= min(waits) < 91 and 109 < max(waits) <= 110
+
+
 def test_a_senders_long_error_is_stored_cut_to_500_characters(receiver, monkeypatch):
     def sender(**kwargs: object) -> Outcome:
         return Outcome(ok=False, error="E" * 700)
@@ -330,6 +398,23 @@ def test_an_erased_delivery_is_logged_not_recorded(receiver, caplog):
     assert caplog.records[-1].getMessage() == (
         f"delivery {delivery.id} was deleted during its attempt"
     )
+
+
+def test_an_erased_delivery_whose_receiver_answered_410_disables_nothing(receiver, caplog):
+    # The attempt's 410 has no delivery left to count against: the destination stays
+    # active, and the log says the delivery was erased, not that anything was disabled.
+    caplog.set_level(logging.INFO)
+    delivery = emit_to(receiver, "/gone")
+    taken = claimed(delivery)
+    Delivery.objects.all().delete()
+    now = timezone.now()
+    gone = Outcome(ok=False, status_code=410, error="410 Gone", gone=True)
+    assert _record(taken, gone, started_at=now, duration_ms=5, at=now) is None
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("outbound")]
+    assert said == [f"delivery {delivery.id} was deleted during its attempt"]
+    destination = Destination.objects.get()
+    assert (destination.is_active, destination.disabled_reason) == (True, "")
+    assert DeliveryAttempt.objects.count() == 0
 
 
 # --- the sweep and the failing-destination check --------------------------------------------

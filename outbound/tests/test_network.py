@@ -273,6 +273,10 @@ def test_printable_punctuation_and_non_ascii_paths_are_accepted():
         ("ftp://hooks.example.com/in", "The URL must start with https:// (or http://)."),
         ("https:///in", "The URL has no host."),
         (
+            "https://hooks.example.com/in x",
+            "The URL must not contain spaces or control characters.",
+        ),
+        (
             "https://u:p@hooks.example.com/",
             "The URL must not contain credentials (user:password@).",
         ),

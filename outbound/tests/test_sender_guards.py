@@ -141,6 +141,26 @@ def test_a_message_file_that_cannot_be_written_is_retried(settings, tmp_path: Pa
     assert list(folder.iterdir()) == []
 
 
+def test_a_message_file_written_past_the_deadline_is_delivered_without_a_crash(
+    settings, tmp_path: Path, monkeypatch
+):
+    # The file backend has no SMTP connection for the deadline's timer to cut: when a slow
+    # disk takes the write past the deadline, the timer finds nothing and says nothing.
+    crashed: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(repr(args.exc_value)))
+    settings.EMAIL_BACKEND = "outbound.tests.mail_backends.SlowFileBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    settings.OUTBOUND_TIMEOUT_SECONDS = 0.2  # SlowFileBackend takes 1 s
+    delivery = a_lead(workspace_with_email())
+    attempt = attempted(delivery)
+    assert (attempt.status_code, attempt.error) == (None, "")
+    delivery.refresh_from_db()
+    assert delivery.state == "succeeded"
+    (written,) = tmp_path.iterdir()
+    assert "To: team@example.com" in written.read_text()
+    assert crashed == []
+
+
 @contextmanager
 def raw_smtp_server(rcpt_reply: bytes) -> Iterator[int]:
     """A bare SMTP server that answers RCPT with these bytes (not necessarily UTF-8)."""
