@@ -363,6 +363,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--mode", choices=["each", "gin", "as-is"], default="each")
     parser.add_argument(
+        "--no-migrate", action="store_true", help="as migrated (e.g. back to an older design)"
+    )
+    parser.add_argument(
         "--synchronous-commit",
         choices=["on", "off"],
         default="off",
@@ -374,7 +377,8 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("the bench needs PostgreSQL: set DATABASE_URL (see the README)")
 
-    call_command("migrate", verbosity=0)
+    if not args.no_migrate:
+        call_command("migrate", verbosity=0)
     grow_to(args.leads, neighbour_leads=1_000)
     # A workspace of its own, so the bench workspace keeps its size for the other benches.
     workspace = Workspace.objects.filter(name=INSERT_WORKSPACE).first()
