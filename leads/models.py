@@ -1,7 +1,7 @@
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q, TextField
 from django.db.models.functions import Lower
 
 from workspaces.models import Profile, Workspace
@@ -31,23 +31,40 @@ class LeadSource(models.TextChoices):
 JSON_COLUMN_MAX_BYTES = 64 * 1024
 
 
+class LeadSearchText(Func):
+    """email, name and phone joined by spaces: on PostgreSQL, `icontains` on it is
+    `UPPER((email || ' ' || name || ' ' || phone)::text) LIKE UPPER('%term%')`, the very
+    expression of the trigram index lead_search_trgm (migration 0005)."""
+
+    arg_joiner = " || ' ' || "
+    template = "(%(expressions)s)"
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__("email", "name", "phone")
+
+
 class Lead(models.Model):
     Status = LeadStatus
     Source = LeadSource
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="leads")
+    # No index of its own: every lead_list_* index starts with workspace_id (see Meta).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="leads", db_index=False
+    )
     name = models.CharField(max_length=300, blank=True, default="")
     email = models.CharField(max_length=320, blank=True, default="")
     phone = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONTACT)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.OTHER)
     value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Indexed only where set (Meta.indexes): a lead ingested without them skips both indexes.
     created_by = models.ForeignKey(
-        Profile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Profile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     setter = models.ForeignKey(
-        Profile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Profile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     utm = models.JSONField(null=True, blank=True)
     extra_data = models.JSONField(null=True, blank=True)
@@ -80,6 +97,10 @@ class Lead(models.Model):
                 name="lead_unique_submission_per_workspace",
             ),
         ]
+        # Every index is paid on every insert (BENCHMARKS.md, "Lead table indexes: what each
+        # costs per insert"): each one here serves a query that no other index does. Search
+        # (admin, GET /v1/leads?q=) is the trigram GIN lead_search_trgm of migration 0005,
+        # PostgreSQL only, hence not declared here.
         indexes = [
             # GET /v1/leads, newest (read backwards) or oldest first, the keyset on
             # (created_at, id); also the admin's list of one workspace.
@@ -106,10 +127,16 @@ class Lead(models.Model):
             ),
             # The whole list, newest first (admin, unfiltered).
             models.Index(fields=["-created_at"], name="lead_created"),
-            # Opt-in matching: same email, any letter case, within a workspace.
+            # Opt-in matching and GET /v1/leads?email=: same email, any letter case, within a
+            # workspace.
             models.Index("workspace", Lower("email"), "created_at", name="lead_ws_email_ci"),
-            # Staff search by exact email, any letter case, across workspaces.
-            models.Index(Lower("email"), name="lead_email_ci"),
+            # A profile's deletion sets its leads' setter / created_by to NULL.
+            models.Index(fields=["setter"], condition=Q(setter__isnull=False), name="lead_setter"),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="lead_created_by",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -96,6 +96,10 @@ def test_newest_first_without_spam_by_default(reader, leads):
         ({"q": "example.org"}, ["Bo Chen"]),  # email
         ({"q": "0001234"}, ["Di Rossi"]),  # phone
         ({"q": "%%%"}, []),  # LIKE wildcards are text
+        ({"q": "Di Rossi"}, ["Di Rossi"]),  # a space within one field
+        # The search index joins the fields with spaces; a term across two is no match.
+        ({"q": "example.com Di"}, []),
+        ({"q": "Rossi +1555"}, []),
         ({"spam": "only"}, ["Spam Bot"]),
         ({"spam": "include"},
          ["Ed Kim", "Di Rossi", "Spam Bot", "Cy Smith", "Bo Chen", "Ana Garcia"]),
