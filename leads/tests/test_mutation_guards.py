@@ -317,7 +317,10 @@ def test_the_retry_header_is_stored_as_the_submission_id(api_client, webhook_url
     response = _post_json(api_client, webhook_url, {"name": "Ana"}, **headers)
 
     assert response.status_code == 201
-    assert Lead.objects.get().submission_id == stored
+    row = Lead.objects.get()
+    assert row.submission_id == stored
+    # The body's fingerprint is kept only with a submission id, to tell its retries.
+    assert (row.submission_fingerprint is None) == (stored is None)
 
 
 def test_a_retry_with_the_same_long_key_is_the_same_lead(api_client, webhook_url):

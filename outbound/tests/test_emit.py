@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from leads.models import Lead
 from leads.serializers import lead_output
-from leads.services import lead_create
+from leads.services import lead_create, lead_edit
 from leads.tests.test_admin import edit_data
 from optin.tests.conftest import DOCUMENTED_BODY
 from outbound.models import Delivery, Destination, Event
@@ -356,3 +356,25 @@ def test_a_patch_through_the_lead_api_emits_lead_updated_with_the_changed_fields
     same = client.patch(url, {"status": "won"}, format="json", HTTP_X_API_KEY=key.plaintext)
     assert same.status_code == 200
     assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_edit_of_a_spam_lead_goes_only_to_destinations_that_include_spam(workspace):
+    plain = DestinationFactory(workspace=workspace)
+    spam_ok = DestinationFactory(workspace=workspace, include_spam=True)
+    lead = lead_create(workspace=workspace, name="Bot", email="bot@spam.test", is_spam=True)
+    Delivery.objects.all().delete()
+    Event.objects.all().delete()
+
+    lead_edit(lead=lead, data={"status": "won"})
+
+    event = Event.objects.get()
+    assert (event.type, event.payload["lead"]["is_spam"]) == ("lead.updated", True)
+    assert [d.destination_id for d in Delivery.objects.all()] == [spam_ok.id]
+    # The same edit of a lead that is not spam reaches both.
+    other = lead_create(workspace=workspace, name="Ana", email="ana@example.com")
+    Delivery.objects.all().delete()
+    lead_edit(lead=other, data={"status": "won"})
+    assert sorted(d.destination_id for d in Delivery.objects.all()) == sorted(
+        [plain.id, spam_ok.id]
+    )
