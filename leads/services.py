@@ -54,13 +54,11 @@ def lead_create(
     is_spam: bool = False,
     submission_id: str | None = None,
     submission_fingerprint: str | None = None,
-    announce_to_people: bool = True,
 ) -> Lead:
     """Insert one lead and emit `lead.created` (SPEC §9). Inputs are already validated by
     the caller's surface. One query when the workspace has no active destination; else the
     lead, its event and the event's deliveries are written by one statement on PostgreSQL
-    (`rows_insert`; elsewhere, one transaction). `announce_to_people=False` when the caller
-    emits the event people are told of (an opt-in's `optin.created`)."""
+    (`rows_insert`; elsewhere, one transaction)."""
     fields = dict(
         workspace=workspace,
         name=name,
@@ -81,20 +79,19 @@ def lead_create(
     if not workspace.has_active_destinations:
         return Lead.objects.create(**fields)
     lead = Lead(**fields)
-    rows, planned = lead_rows(lead, announce_to_people=announce_to_people)
+    rows, planned = lead_rows(lead, announce_to_people=True)
     rows_insert(rows)
     if planned:
         event_ring(planned)
     return lead
 
 
-def lead_rows(
-    lead: Lead, *, announce_to_people: bool = True
-) -> tuple[list[Model], PlannedEvent | None]:
+def lead_rows(lead: Lead, *, announce_to_people: bool) -> tuple[list[Model], PlannedEvent | None]:
     """A new lead's rows, for a caller that writes it with rows of its own in one statement:
     the lead, stamped, then its `lead.created` event and deliveries (`event_plan`; none for a
     workspace with no active destination). The caller writes them (`rows_insert`), then
-    rings the event (`event_ring`)."""
+    rings the event (`event_ring`). `announce_to_people=False` when the caller emits the
+    event email and Slack are told of (an opt-in's `optin.created`)."""
     rows_stamp(lead)
     planned = event_plan(
         workspace=lead.workspace,

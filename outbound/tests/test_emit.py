@@ -423,3 +423,24 @@ def test_an_opt_in_writes_its_lead_answers_and_both_events_in_one_statement(is_p
     assert sorted(rung_ids()) == sorted(
         str(d) for d in Delivery.objects.values_list("id", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_an_opt_in_by_a_spam_lead_goes_only_to_destinations_that_include_spam(workspace):
+    plain = DestinationFactory(workspace=workspace)
+    spam_ok = DestinationFactory(workspace=workspace, include_spam=True)
+    lead_create(workspace=workspace, email="jane@example.com", is_spam=True)
+    Delivery.objects.all().delete()
+    Event.objects.all().delete()
+    key = ApiKeyFactory(workspace=workspace)
+    body = {**DOCUMENTED_BODY, "email": "Jane@Example.com"}
+
+    response = APIClient().post(
+        "/api/opt-in/submit", body, format="json", HTTP_X_API_KEY=key.plaintext
+    )
+
+    assert response.status_code == 200  # the lead existed
+    event = Event.objects.get()
+    assert (event.type, event.payload["lead"]["is_spam"]) == ("optin.created", True)
+    assert [d.destination_id for d in Delivery.objects.all()] == [spam_ok.id]
+    assert not Delivery.objects.filter(destination=plain).exists()
