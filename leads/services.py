@@ -6,6 +6,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 
 from hushmetrics.inserts import rows_insert, rows_stamp
 from leads.models import Lead
@@ -13,7 +14,7 @@ from leads.selectors import lead_get_by_submission_id
 from leads.serializers import lead_output
 from leads.webhook import WebhookSubmission
 from outbound.models import EventType
-from outbound.services import event_emit, event_plan, event_ring
+from outbound.services import PlannedEvent, event_emit, event_plan, event_ring
 from workspaces.models import Profile, Workspace
 from workspaces.selectors import workspace_get_cached
 
@@ -53,13 +54,11 @@ def lead_create(
     is_spam: bool = False,
     submission_id: str | None = None,
     submission_fingerprint: str | None = None,
-    announce_to_people: bool = True,
 ) -> Lead:
     """Insert one lead and emit `lead.created` (SPEC §9). Inputs are already validated by
     the caller's surface. One query when the workspace has no active destination; else the
     lead, its event and the event's deliveries are written by one statement on PostgreSQL
-    (`rows_insert`; elsewhere, one transaction). `announce_to_people=False` when the caller
-    emits the event people are told of (an opt-in's `optin.created`)."""
+    (`rows_insert`; elsewhere, one transaction)."""
     fields = dict(
         workspace=workspace,
         name=name,
@@ -80,18 +79,28 @@ def lead_create(
     if not workspace.has_active_destinations:
         return Lead.objects.create(**fields)
     lead = Lead(**fields)
+    rows, planned = lead_rows(lead, announce_to_people=True)
+    rows_insert(rows)
+    if planned:
+        event_ring(planned)
+    return lead
+
+
+def lead_rows(lead: Lead, *, announce_to_people: bool) -> tuple[list[Model], PlannedEvent | None]:
+    """A new lead's rows, for a caller that writes it with rows of its own in one statement:
+    the lead, stamped, then its `lead.created` event and deliveries (`event_plan`; none for a
+    workspace with no active destination). The caller writes them (`rows_insert`), then
+    rings the event (`event_ring`). `announce_to_people=False` when the caller emits the
+    event email and Slack are told of (an opt-in's `optin.created`)."""
     rows_stamp(lead)
     planned = event_plan(
-        workspace=workspace,
+        workspace=lead.workspace,
         type=EventType.LEAD_CREATED,
         payload={"lead": lead_event_object(lead)},
         is_spam=lead.is_spam,
         people=announce_to_people,
     )
-    rows_insert([lead, *planned.rows] if planned else [lead])
-    if planned:
-        event_ring(planned)
-    return lead
+    return ([lead, *planned.rows] if planned else [lead]), planned
 
 
 def lead_updated_emit(*, workspace: Workspace, lead: Lead, changed_fields: list[str]) -> None:

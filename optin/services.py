@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 
+from hushmetrics.inserts import rows_insert, rows_stamp
 from hushmetrics.timestamps import api_timestamp
 from leads.models import Lead
 from leads.selectors import lead_get_for_email
-from leads.services import lead_create, lead_event_object, lead_touch, lead_update
+from leads.services import lead_event_object, lead_rows, lead_touch, lead_update
 from optin.models import OptIn, QuestionAnswer
 from optin.selectors import optin_get_by_reference
 from outbound.models import EventType
-from outbound.services import event_emit
+from outbound.services import PlannedEvent, event_plan, event_ring
 from workspaces.models import ApiKey, Profile, Workspace
 from workspaces.selectors import profile_get_active
 
@@ -83,7 +85,7 @@ def optin_submit(
             _lock_email(workspace=workspace, email=email)
             # A setter is named by its Clerk user id in utm_content.
             setter = profile_get_active(workspace=workspace, clerk_user_id=traffic["utm_content"])
-            lead, is_new_lead = _lead_for_optin(
+            lead, lead_rows_new, lead_event = _lead_for_optin(
                 workspace=workspace,
                 email=email,
                 name=f"{first_name} {last_name}".strip(),
@@ -92,7 +94,8 @@ def optin_submit(
                 traffic=traffic,
                 setter=setter,
             )
-            opt_in = OptIn.objects.create(
+            is_new_lead = bool(lead_rows_new)
+            opt_in = OptIn(
                 workspace=workspace,
                 lead=lead,
                 api_key=api_key,
@@ -109,8 +112,9 @@ def optin_submit(
                 is_new_lead=is_new_lead,
                 **traffic,
             )
-            answers = _answers_create(opt_in=opt_in, questions_answers=questions_answers)
-            event_emit(
+            rows_stamp(opt_in)
+            answers = _answers_new(opt_in=opt_in, questions_answers=questions_answers)
+            optin_event = event_plan(
                 workspace=workspace,
                 type=EventType.OPTIN_CREATED,
                 payload={
@@ -119,6 +123,13 @@ def optin_submit(
                 },
                 is_spam=lead.is_spam,
             )
+            # A new lead, the opt-in, its Q&A and the events: one statement (PostgreSQL).
+            rows_insert(
+                [*lead_rows_new, opt_in, *answers, *(optin_event.rows if optin_event else [])]
+            )
+            for planned in (lead_event, optin_event):
+                if planned is not None:
+                    event_ring(planned)
     except IntegrityError:
         if not external_reference:
             raise
@@ -157,13 +168,15 @@ def _lead_for_optin(
     source: str,
     traffic: Mapping[str, str],
     setter: Profile | None,
-) -> tuple[Lead, bool]:
-    """The workspace's lead for `email`, its blank fields filled in; else a new lead."""
+) -> tuple[Lead, list[Model], PlannedEvent | None]:
+    """The workspace's lead for `email`, its blank fields filled in (no rows to write); else
+    a new lead, not yet written: its rows and its `lead.created` event (`lead_rows`), for the
+    caller to write with the opt-in's."""
     utm = {field: traffic[field] for field in UTM_FIELDS if traffic[field]} or None
     page_url = traffic["landing_page"] or None
     lead = lead_get_for_email(workspace=workspace, email=email)
     if lead is None:
-        lead = lead_create(
+        lead = Lead(
             workspace=workspace,
             name=name,
             email=email,
@@ -173,10 +186,10 @@ def _lead_for_optin(
             setter=setter,
             utm=utm,
             page_url=page_url,
-            # Email and Slack hear of this submission once: through optin.created.
-            announce_to_people=False,
         )
-        return lead, True
+        # Email and Slack hear of this submission once: through optin.created.
+        rows, planned = lead_rows(lead, announce_to_people=False)
+        return lead, rows, planned
 
     offered = {"name": name, "phone": phone, "utm": utm, "page_url": page_url}
     blanks: dict[str, Any] = {
@@ -191,7 +204,7 @@ def _lead_for_optin(
     else:
         # Nothing to fill in, but the lead has new activity: only updated_at moves.
         lead_touch(lead=lead)
-    return lead, False
+    return lead, [], None
 
 
 def optin_event_object(opt_in: OptIn, answers: Sequence[QuestionAnswer]) -> dict[str, Any]:
@@ -218,21 +231,17 @@ def optin_event_object(opt_in: OptIn, answers: Sequence[QuestionAnswer]) -> dict
     }
 
 
-def _answers_create(
+def _answers_new(
     *, opt_in: OptIn, questions_answers: Sequence[Mapping[str, Any]]
 ) -> list[QuestionAnswer]:
-    """The opt-in's Q&A in position order (ties keep the order sent), in one INSERT."""
-    if not questions_answers:
-        return []
+    """The opt-in's Q&A rows in position order (ties keep the order sent), not yet written."""
     ordered = sorted(enumerate(questions_answers), key=lambda pair: (pair[1]["position"], pair[0]))
-    return QuestionAnswer.objects.bulk_create(
-        [
-            QuestionAnswer(
-                opt_in=opt_in,
-                question=item["question"],
-                answer=item["answer"],
-                position=item["position"],
-            )
-            for _index, item in ordered
-        ]
-    )
+    return [
+        QuestionAnswer(
+            opt_in=opt_in,
+            question=item["question"],
+            answer=item["answer"],
+            position=item["position"],
+        )
+        for _index, item in ordered
+    ]

@@ -13,9 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.services import lead_create, lead_touch, lead_update
+from leads.services import lead_create, lead_edit, lead_touch, lead_update
 from leads.tests.conftest import load_sample, post_sample
 from leads.tests.factories import LeadFactory
+from outbound.tests.factories import DestinationFactory
 from workspaces.tests.factories import ProfileFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -354,6 +355,35 @@ def test_lead_create_with_only_a_workspace_stores_blanks(workspace):
     assert (row.status, row.source, row.value) == ("contact", "other", Decimal("0"))
     assert (row.utm, row.extra_data, row.page_url, row.submission_id) == (None, None, None, None)
     assert row.is_spam is False
+
+
+@pytest.mark.parametrize("with_destination", [False, True])
+def test_lead_create_stores_its_setter_and_creator(workspace, with_destination):
+    # Without a destination the lead is one ORM insert; with one, it is written with its
+    # event (rows_insert): both keep the people named.
+    if with_destination:
+        DestinationFactory(workspace=workspace)
+        workspace.refresh_from_db()
+    setter, creator = ProfileFactory(workspace=workspace), ProfileFactory(workspace=workspace)
+
+    lead = lead_create(workspace=workspace, name="Ana", setter=setter, created_by=creator)
+
+    row = Lead.objects.get(pk=lead.pk)
+    assert (row.setter_id, row.created_by_id) == (setter.pk, creator.pk)
+
+
+def test_an_edit_naming_the_same_setter_and_creator_changes_nothing_and_reads_no_profile(
+    workspace, django_assert_num_queries
+):
+    setter, creator = ProfileFactory(workspace=workspace), ProfileFactory(workspace=workspace)
+    lead = LeadFactory(workspace=workspace, setter=setter, created_by=creator)
+    before = Lead.objects.get(pk=lead.pk).updated_at
+    # The people are compared by id: the locked read of the lead is the only query (with
+    # the test transaction's savepoint and its release), and nothing is written.
+    with django_assert_num_queries(3):
+        lead_edit(lead=lead, data={"setter": setter, "created_by": creator})
+
+    assert Lead.objects.get(pk=lead.pk).updated_at == before
 
 
 def _staff_edit(lead: Lead, **fields) -> None:

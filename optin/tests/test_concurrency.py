@@ -1,14 +1,17 @@
 """Simultaneous submissions on PostgreSQL: real threads released together by a barrier."""
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from leads.models import Lead
+from leads.tests.factories import LeadFactory
 from optin.models import OptIn
+from optin.services import _lock_email
 from optin.tests.conftest import SUBMIT_URL
 
 THREADS = 32
@@ -105,4 +108,47 @@ def test_one_reference_with_32_different_emails_is_one_opt_in_and_one_lead(api_k
     assert [status for status, _, _ in results].count(201) == 1
     assert len({body["data"]["opt_in_id"] for _, body, _ in results}) == 1
     assert OptIn.objects.count() == 1
+    assert Lead.objects.count() == 1
+
+
+def test_a_new_email_waits_for_a_first_opt_in_of_it_still_being_written(api_key):
+    """The race above made deterministic: a first opt-in of an address holds the address's
+    lock with its lead written but not committed; another submission of the same address
+    (in another letter case) waits for it, then joins that lead instead of making a second."""
+    workspace = api_key.workspace
+    holding, finished = threading.Event(), threading.Event()
+    answer: dict = {}
+
+    def submit() -> None:
+        try:
+            holding.wait(timeout=10)
+            body = {"email": "Late@Example.com", "first_name": "Late", "source": "WEBINAR"}
+            response = APIClient().post(
+                SUBMIT_URL, body, format="json", HTTP_X_API_KEY=api_key.plaintext
+            )
+            answer.update(status=response.status_code, data=response.json()["data"])
+        finally:
+            connection.close()
+            finished.set()
+
+    thread = threading.Thread(target=submit)
+    thread.start()
+    with transaction.atomic():
+        _lock_email(workspace=workspace, email="late@example.com")
+        first = LeadFactory(workspace=workspace, email="late@example.com")
+        holding.set()
+        # Commit once the submission waits on the lock (or has answered without waiting).
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cursor:
+            while not finished.is_set() and time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.02)
+    thread.join(timeout=30)
+
+    assert answer["status"] == 200, answer
+    assert (answer["data"]["lead_id"], answer["data"]["is_new_lead"]) == (str(first.id), False)
     assert Lead.objects.count() == 1

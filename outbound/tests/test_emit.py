@@ -1,13 +1,16 @@
 """Events are written with the lead or opt-in that caused them, and only then rung (§9)."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from leads.models import Lead
 from leads.serializers import lead_output
 from leads.services import lead_create, lead_edit
 from leads.tests.test_admin import edit_data
+from optin.models import OptIn
+from optin.services import optin_event_object
 from optin.tests.conftest import DOCUMENTED_BODY
 from outbound.models import Delivery, Destination, Event
 from outbound.services import destination_disable, destination_enable, event_emit
@@ -378,3 +381,66 @@ def test_an_edit_of_a_spam_lead_goes_only_to_destinations_that_include_spam(work
     assert sorted(d.destination_id for d in Delivery.objects.all()) == sorted(
         [plain.id, spam_ok.id]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_opt_in_writes_its_lead_answers_and_both_events_in_one_statement(is_postgres):
+    workspace = WorkspaceFactory()
+    destination = DestinationFactory(workspace=workspace)
+    key = ApiKeyFactory(workspace=workspace)
+    client = APIClient()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            "/api/opt-in/submit", DOCUMENTED_BODY, format="json", HTTP_X_API_KEY=key.plaintext
+        )
+    assert response.status_code == 201
+    inserts = [q["sql"] for q in captured.captured_queries if "INSERT INTO" in q["sql"]]
+    # PostgreSQL: one statement (data-modifying WITH clauses) for the lead, its lead.created
+    # event and delivery, the opt-in, its answers, the optin.created event and delivery.
+    # Elsewhere an INSERT for each model's rows.
+    assert len(inserts) == (1 if is_postgres else 7)
+    if is_postgres:
+        for table in ("leads_lead", "optin_optin", "optin_questionanswer", "outbound_event"):
+            assert f'INSERT INTO "{table}"' in inserts[0]
+
+    # What the events carry is what was stored, to the microsecond.
+    lead = Lead.objects.get()
+    opt_in = OptIn.objects.get()
+    assert opt_in.lead_id == lead.id
+    assert list(opt_in.answers.values_list("question", "answer", "position")) == [
+        (qa["question"], qa["answer"], qa["position"])
+        for qa in DOCUMENTED_BODY["questions_answers"]
+    ]
+    events = {event.type: event for event in Event.objects.all()}
+    assert events["lead.created"].payload["lead"] == {**lead_output(lead), "is_spam": False}
+    assert events["optin.created"].payload["opt_in"] == optin_event_object(
+        opt_in, list(opt_in.answers.all())
+    )
+    assert sorted(Delivery.objects.values_list("event_type", "destination_id")) == [
+        ("lead.created", destination.id),
+        ("optin.created", destination.id),
+    ]
+    assert sorted(rung_ids()) == sorted(
+        str(d) for d in Delivery.objects.values_list("id", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_an_opt_in_by_a_spam_lead_goes_only_to_destinations_that_include_spam(workspace):
+    plain = DestinationFactory(workspace=workspace)
+    spam_ok = DestinationFactory(workspace=workspace, include_spam=True)
+    lead_create(workspace=workspace, email="jane@example.com", is_spam=True)
+    Delivery.objects.all().delete()
+    Event.objects.all().delete()
+    key = ApiKeyFactory(workspace=workspace)
+    body = {**DOCUMENTED_BODY, "email": "Jane@Example.com"}
+
+    response = APIClient().post(
+        "/api/opt-in/submit", body, format="json", HTTP_X_API_KEY=key.plaintext
+    )
+
+    assert response.status_code == 200  # the lead existed
+    event = Event.objects.get()
+    assert (event.type, event.payload["lead"]["is_spam"]) == ("optin.created", True)
+    assert [d.destination_id for d in Delivery.objects.all()] == [spam_ok.id]
+    assert not Delivery.objects.filter(destination=plain).exists()
