@@ -3,6 +3,7 @@ quota a request spends behind proxies, and what a 429 tells the client (the test
 `make mutation` found missing; see TESTING.md). Forged-header basics are in test_security.py.
 """
 
+import logging
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.conf import settings as django_settings
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from hushmetrics.tests.test_ratelimit_cache import _names, _redis_url, redis_commands
 from leads.models import Lead
 from workspaces.tests.factories import ApiKeyFactory
 
@@ -257,3 +259,35 @@ def test_a_cache_that_is_down_lets_the_lead_through_and_logs_the_error(settings,
         "rate limit cache unavailable; letting create-lead through"
     ] * 2
     assert all(r.levelname == "WARNING" and r.exc_info and r.exc_info[0] for r in records)
+
+
+@pytest.mark.django_db
+def test_a_spent_auth_failure_quota_is_answered_from_its_marker_with_one_redis_read(
+    settings, caplog
+):
+    """Once a guesser's failures pass their quota, the 429 comes from the marker the counting
+    call left: one GET, nothing counted, nothing logged (the look is what spares Redis a
+    count per refused guess; a look that fails is logged as a cache outage)."""
+    _redis_url()
+    settings.RATE_LIMIT_AUTH_FAILURES = "2/h"  # an hour's window: no boundary mid-test
+    client = APIClient()
+    body = {"email": "jane@example.com", "first_name": "Jane", "source": "LANDING_PAGE"}
+    guess = "sk_live_BBBBBBBB"  # one key's public prefix; the secret varies
+
+    def post(secret: str) -> Any:
+        return client.post(
+            "/api/opt-in/submit", body, format="json", HTTP_X_API_KEY=guess + secret * 32
+        )
+
+    with caplog.at_level(logging.WARNING, logger="hushmetrics.ratelimit"):
+        assert [post(s).status_code for s in "ab"] == [401, 401]
+        spent = post("c")  # the count passes the quota and leaves the marker
+        with redis_commands() as commands:
+            again = post("d")
+
+    assert (spent.status_code, again.status_code) == (429, 429)
+    # The same wait either way (the marker rounds up to the window's end: a second more at most).
+    assert 0 <= int(again["Retry-After"]) - int(spent["Retry-After"]) <= 1
+    assert 1 <= int(again["Retry-After"]) <= 3601
+    assert _names(commands) == ["GET"]
+    assert [r.getMessage() for r in caplog.records if r.name == "hushmetrics.ratelimit"] == []
