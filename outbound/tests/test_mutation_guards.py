@@ -493,6 +493,37 @@ def test_a_delivery_another_worker_holds_is_skipped_not_waited_for(receiver):
     assert attempted(delivery).status_code == 200
 
 
+@pytest.mark.postgres
+def test_a_claim_does_not_hold_up_other_deliveries_to_the_same_destination(receiver):
+    # A claim locks its delivery's row only (`of=("self",)`), not the event and destination
+    # it reads with it: otherwise, with skip_locked, a second worker would pass over every
+    # other delivery to that destination while one is being claimed.
+    first = emit_to(receiver, "/ok")
+    workspace = Workspace.objects.get(pk=first.destination.workspace_id)
+    lead_create(workspace=workspace, name="Second Lead", email="second@example.com")
+    rung_ids()
+    second = Delivery.objects.exclude(pk=first.pk).get()
+    locked = threading.Event()
+
+    def claim_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                if _claim(first.id) is not None:
+                    locked.set()
+                    time.sleep(2)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=claim_and_hold)
+    holder.start()
+    assert locked.wait(5)
+    claimed = _claim(second.id)
+    holder.join()
+
+    assert claimed is not None
+    assert (claimed.id, claimed.attempts) == (second.id, 1)
+
+
 def test_the_sweep_never_rings_a_finished_delivery(receiver):
     delivery = emit_to(receiver, "/gone")
     attempted(delivery)
