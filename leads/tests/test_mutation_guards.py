@@ -272,6 +272,21 @@ def test_a_next_off_the_posting_site_is_refused(api_client, webhook_url, next_fi
     assert response.json()["id"] == str(Lead.objects.get().id)
 
 
+@pytest.mark.parametrize(("length", "followed"), [(2000, True), (2001, False)])
+def test_a_next_is_followed_up_to_2000_characters(api_client, webhook_url, length, followed):
+    site = "https://shop.example.com/"
+    target = site + "a" * (length - len(site))
+    headers = {"HTTP_ORIGIN": "https://shop.example.com"}
+
+    response = _form(api_client, webhook_url, f"_next={quote(target, safe='')}", **HTML, **headers)
+
+    assert response.status_code == 303
+    if followed:
+        assert response["Location"] == target
+    else:  # longer: ignored (a huge Location breaks proxies), our thank-you page instead
+        assert response["Location"].startswith(f"{webhook_url}/thanks")
+
+
 def test_a_next_to_the_posting_site_is_ignored_without_html_in_accept(api_client, webhook_url):
     response = _form(
         api_client,
