@@ -62,19 +62,19 @@ def _insert_sql(rows: list[Model]) -> tuple[str, tuple[Any, ...]]:
 def rows_insert(rows: Sequence[Model]) -> None:
     """Write new, stamped `rows` (client-side primary keys), in one statement on PostgreSQL.
 
-    Consecutive rows of one model become one multi-row INSERT. Raises IntegrityError as
-    saving them would (nothing is written then).
+    Consecutive rows of one model become one multi-row INSERT (rows of one model alone: that
+    INSERT, on any database). Raises IntegrityError as saving them would (nothing is written
+    then).
     """
     statements = [_insert_sql(list(group)) for _, group in groupby(rows, key=type)]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if len(statements) == 1:
+            cursor.execute(*statements[0])
+        elif connection.vendor == "postgresql":
             *first, (last_sql, last_params) = statements
             clauses = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
             params = tuple(p for _, group_params in first for p in group_params)
-            cursor.execute(
-                f"WITH {clauses} {last_sql}" if first else last_sql,
-                params + last_params,
-            )
+            cursor.execute(f"WITH {clauses} {last_sql}", params + last_params)
         else:
             with transaction.atomic(savepoint=False):
                 for sql, params in statements:

@@ -56,9 +56,9 @@ def lead_create(
     submission_fingerprint: str | None = None,
 ) -> Lead:
     """Insert one lead and emit `lead.created` (SPEC §9). Inputs are already validated by
-    the caller's surface. One query when the workspace has no active destination; else the
-    lead, its event and the event's deliveries are written by one statement on PostgreSQL
-    (`rows_insert`; elsewhere, one transaction)."""
+    the caller's surface. One statement: the lead alone for a workspace with no active
+    destination, else the lead, its event and the event's deliveries (`rows_insert`, on
+    PostgreSQL; elsewhere, one transaction)."""
     fields = dict(
         workspace=workspace,
         name=name,
@@ -76,8 +76,6 @@ def lead_create(
         submission_id=submission_id,
         submission_fingerprint=submission_fingerprint,
     )
-    if not workspace.has_active_destinations:
-        return Lead.objects.create(**fields)
     lead = Lead(**fields)
     rows, planned = lead_rows(lead, announce_to_people=True)
     rows_insert(rows)
