@@ -8,6 +8,7 @@ from enum import StrEnum
 from django.db.models import Count, Max, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
+from hushmetrics.lookups import db_value, row_where
 from leads.cursors import Keyset
 from leads.models import Lead, LeadSearchText
 from workspaces.models import Workspace
@@ -22,13 +23,14 @@ def lead_get_for_email(*, workspace: Workspace, email: str) -> Lead | None:
     """The workspace's earliest lead with this email in any letter case, or None.
 
     LOWER() on both sides (not `iexact`, which PostgreSQL compiles to UPPER()) so the query
-    uses the (workspace, LOWER(email), created_at) index.
+    uses the (workspace, LOWER(email), created_at) index. Every opt-in asks it: written
+    once, not compiled per request (`row_where`).
     """
-    return (
-        Lead.objects.alias(email_lower=Lower("email"))
-        .filter(workspace=workspace, email_lower=Lower(Value(email)))
-        .order_by("created_at", "id")
-        .first()
+    return row_where(
+        Lead,
+        '"workspace_id" = %s AND LOWER("email") = LOWER(%s)',
+        [db_value(Lead, "workspace", workspace.pk), email],
+        order_by='"created_at", "id"',
     )
 
 

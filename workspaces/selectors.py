@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
+from hushmetrics.lookups import row_where
 from workspaces.keys import public_part
 from workspaces.models import CLERK_USER_ID_PREFIX, ApiKey, Profile, Workspace
 
@@ -111,6 +112,15 @@ def profile_get_active(*, workspace: Workspace, clerk_user_id: str) -> Profile |
     return Profile.objects.filter(
         workspace=workspace, clerk_user_id=clerk_user_id, is_active=True
     ).first()
+
+
+def api_key_get_by_prefix(*, prefix: str) -> ApiKey | None:
+    """The key with this public prefix (unique), or None; its workspace is not read.
+
+    Every API request with a key asks it: written once, not compiled per request
+    (`row_where`). `api_key_verify` gives a verified key its workspace.
+    """
+    return row_where(ApiKey, '"prefix" = %s', [prefix])
 
 
 def api_key_list(*, workspace: Workspace | None = None) -> QuerySet[ApiKey]:

@@ -32,6 +32,7 @@ from workspaces.models import (
     Profile,
     Workspace,
 )
+from workspaces.selectors import api_key_get_by_prefix, workspace_get_cached
 
 # Stamp last_used_at at most this often per key, so a busy key is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -283,7 +284,8 @@ def api_key_issue(
 
 
 def api_key_verify(*, key: str) -> ApiKey | None:
-    """The active key `key` is, or None. One query; constant-time comparison.
+    """The active key `key` is, with its workspace, or None. One query (the workspace is
+    this process's cached row); constant-time comparison.
 
     Malformed, unknown, wrong-secret, revoked and expired keys all return None, and an
     unknown prefix is compared against a dummy hash so it costs what a wrong secret costs.
@@ -292,15 +294,19 @@ def api_key_verify(*, key: str) -> ApiKey | None:
     well_formed = is_well_formed(key)
     api_key = None
     if well_formed:
-        # get(), not first(): the prefix is unique, and first() would compile an ORDER BY.
-        with contextlib.suppress(ApiKey.DoesNotExist):
-            api_key = ApiKey.objects.select_related("workspace").get(prefix=public_part(key))
+        api_key = api_key_get_by_prefix(prefix=public_part(key))
     expected = api_key.secret_hash if api_key is not None else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(key), expected)
     if not (well_formed and api_key is not None and matches):
         return None
     if api_key.state_at(timezone.now()) != "active":
         return None
+    # Only a verified key costs this (a wrong secret and an unknown prefix do the same
+    # work): the workspace as the public endpoints read it, remembered by this process.
+    workspace = workspace_get_cached(workspace_id=api_key.workspace_id)
+    if workspace is None:  # deleted since the key was read (the delete takes the key too)
+        return None
+    api_key.workspace = workspace
     return api_key
 
 
