@@ -284,8 +284,9 @@ def api_key_issue(
 
 
 def api_key_verify(*, key: str) -> ApiKey | None:
-    """The active key `key` is, with its workspace, or None. One query (the workspace is
-    this process's cached row); constant-time comparison.
+    """The active key `key` is, with its workspace, or None. One query for the key; the
+    workspace from this process's cache (a second query only when it is not there);
+    constant-time comparison.
 
     Malformed, unknown, wrong-secret, revoked and expired keys all return None, and an
     unknown prefix is compared against a dummy hash so it costs what a wrong secret costs.

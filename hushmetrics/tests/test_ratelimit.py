@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from hushmetrics.tests.test_ratelimit_cache import _names, _redis_url, redis_commands
+from hushmetrics.tests.redis_monitor import command_names, redis_commands, redis_url
 from leads.models import Lead
 from workspaces.tests.factories import ApiKeyFactory
 
@@ -268,7 +268,7 @@ def test_a_spent_auth_failure_quota_is_answered_from_its_marker_with_one_redis_r
     """Once a guesser's failures pass their quota, the 429 comes from the marker the counting
     call left: one GET, nothing counted, nothing logged (the look is what spares Redis a
     count per refused guess; a look that fails is logged as a cache outage)."""
-    _redis_url()
+    redis_url()
     settings.RATE_LIMIT_AUTH_FAILURES = "2/h"  # an hour's window: no boundary mid-test
     client = APIClient()
     body = {"email": "jane@example.com", "first_name": "Jane", "source": "LANDING_PAGE"}
@@ -289,5 +289,5 @@ def test_a_spent_auth_failure_quota_is_answered_from_its_marker_with_one_redis_r
     # The same wait either way (the marker rounds up to the window's end: a second more at most).
     assert 0 <= int(again["Retry-After"]) - int(spent["Retry-After"]) <= 1
     assert 1 <= int(again["Retry-After"]) <= 3601
-    assert _names(commands) == ["GET"]
+    assert command_names(commands) == ["GET"]
     assert [r.getMessage() for r in caplog.records if r.name == "hushmetrics.ratelimit"] == []

@@ -7,9 +7,6 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,15 +17,10 @@ from django.test import RequestFactory, override_settings
 from django_ratelimit.core import get_usage
 from rest_framework.test import APIClient
 
+from hushmetrics.tests.redis_monitor import command_names, redis_commands, redis_url
 from leads.models import Lead
 
 COUNTING_CLIENT = "hushmetrics.ratelimit_cache.CountingClient"
-
-
-def _redis_url() -> str:
-    if not django_settings.REDIS_URL:
-        pytest.skip("needs Redis: set REDIS_URL")
-    return django_settings.REDIS_URL
 
 
 def _count(group: str = "g", value: str = "client", rate: str = "1000000/h") -> dict[str, Any]:
@@ -44,46 +36,11 @@ def _count(group: str = "g", value: str = "client", rate: str = "1000000/h") -> 
     return usage
 
 
-@contextmanager
-def redis_commands() -> Iterator[list[dict[str, Any]]]:
-    """The commands clients send to the test Redis database while the block runs, as Redis's
-    MONITOR shows them (one per round trip; the commands a script runs inside are left out)."""
-    url = _redis_url()
-    db = redis.Redis.from_url(url).connection_pool.connection_kwargs.get("db", 0)
-    marker = f"end-of-watch-{uuid.uuid4()}"
-    seen: list[dict[str, Any]] = []
-    watching = threading.Event()
-    # Connected before the watch, so its handshake (SELECT) is not among what is seen.
-    signal = redis.Redis.from_url(url)
-    signal.ping()
-
-    def watch() -> None:
-        with redis.Redis.from_url(url).monitor() as monitor:
-            watching.set()
-            for command in monitor.listen():
-                if marker in command["command"]:
-                    return
-                if command["db"] == db and command["client_type"] != "lua":
-                    seen.append(command)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    assert watching.wait(5)
-    yield seen
-    signal.echo(marker)
-    watcher.join(5)
-    assert not watcher.is_alive()
-
-
-def _names(commands: list[dict[str, Any]]) -> list[str]:
-    return [command["command"].split()[0].upper() for command in commands]
-
-
 # --- one round trip per counted limit --------------------------------------------------------
 
 
 def test_a_counted_limit_is_one_redis_command_whether_its_key_is_new_or_not():
-    _redis_url()
+    redis_url()
     _count(group="warm-up")  # the first call in a process loads the script (SCRIPT LOAD)
 
     with redis_commands() as first:
@@ -91,15 +48,15 @@ def test_a_counted_limit_is_one_redis_command_whether_its_key_is_new_or_not():
     with redis_commands() as later:
         usages_later = [_count() for _ in range(3)]
 
-    assert _names(first) == ["EVALSHA"]
-    assert _names(later) == ["EVALSHA"] * 3
+    assert command_names(first) == ["EVALSHA"]
+    assert command_names(later) == ["EVALSHA"] * 3
     assert usage_first["count"] == 1
     assert [usage["count"] for usage in usages_later] == [2, 3, 4]
 
 
 @pytest.mark.django_db
 def test_each_endpoint_sends_one_redis_command_per_limit_it_counts(workspace, api_key):
-    _redis_url()
+    redis_url()
     client = APIClient()
     lead = {"workspace_id": str(workspace.id), "name": "Ana"}
     optin = {"email": "jane@example.com", "first_name": "Jane", "source": "LANDING_PAGE"}
@@ -122,16 +79,16 @@ def test_each_endpoint_sends_one_redis_command_per_limit_it_counts(workspace, ap
 
     # create-lead counts the client; the webhook the client and the workspace; the opt-in
     # the API key. Each was an add and an incr (2 commands) before.
-    assert _names(create_lead) == ["EVALSHA"]
-    assert _names(webhook_commands) == ["EVALSHA"] * 2
-    assert _names(optin_commands) == ["EVALSHA"]
+    assert command_names(create_lead) == ["EVALSHA"]
+    assert command_names(webhook_commands) == ["EVALSHA"] * 2
+    assert command_names(optin_commands) == ["EVALSHA"]
 
 
 # --- django-ratelimit's counts and expiry, unchanged ------------------------------------------
 
 
 def test_counts_restart_with_each_window_and_every_counter_expires_with_it():
-    url = _redis_url()
+    url = redis_url()
     connection = redis.Redis.from_url(url)
     # A two-second window: the calls below span two or three of them.
     counts = []
@@ -159,7 +116,7 @@ def test_counts_restart_with_each_window_and_every_counter_expires_with_it():
 
 
 def test_a_new_counter_expires_a_window_and_five_seconds_after_its_first_count():
-    url = _redis_url()
+    url = redis_url()
     connection = redis.Redis.from_url(url)
 
     assert _count(group="expiry", rate="10/h")["count"] == 1
@@ -171,7 +128,7 @@ def test_a_new_counter_expires_a_window_and_five_seconds_after_its_first_count()
 
 
 def test_a_look_only_call_does_not_count():
-    _redis_url()
+    redis_url()
     assert [_count(group="look")["count"] for _ in range(2)] == [1, 2]
 
     look = get_usage(
@@ -188,7 +145,7 @@ def test_a_look_only_call_does_not_count():
 
 
 def test_concurrent_counts_from_real_threads_are_exact_and_never_repeat():
-    _redis_url()
+    redis_url()
     threads, per_thread = 8, 25
     barrier = threading.Barrier(threads)
     counts: list[int] = []
@@ -218,7 +175,7 @@ def test_concurrent_counts_from_real_threads_are_exact_and_never_repeat():
 def test_one_client_shared_by_threads_gives_each_its_own_count():
     # get_usage's two calls, on one cache object shared by every thread: each thread's incr
     # answers the count its own add read, never another thread's.
-    _redis_url()
+    redis_url()
     cache = caches["ratelimit"]
     key = "rl:shared-by-threads"
     threads, per_thread = 8, 25
@@ -247,7 +204,7 @@ def test_one_client_shared_by_threads_gives_each_its_own_count():
 
 
 def test_other_calls_on_the_alias_are_plain_cache_calls():
-    _redis_url()
+    redis_url()
     cache: Any = caches["ratelimit"]  # django-redis's, with ttl()
 
     # The spent markers: a float, read back as set, with its timeout.
@@ -269,7 +226,7 @@ def test_other_calls_on_the_alias_are_plain_cache_calls():
 
 
 def test_a_remembered_count_answers_only_the_next_incr_of_its_own_key():
-    _redis_url()
+    redis_url()
     cache = caches["ratelimit"]
     cache.add("rl:look-only", 6, 30)
 
@@ -326,7 +283,7 @@ def _redis_server(port: int) -> subprocess.Popen[bytes]:
 def test_a_redis_that_stops_lets_leads_through_and_counting_resumes_when_it_returns(
     workspace, caplog
 ):
-    _redis_url()
+    redis_url()
     port = _free_port()
     own = {
         "BACKEND": "django_redis.cache.RedisCache",
