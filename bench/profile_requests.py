@@ -7,6 +7,7 @@ mean time, SQL statements, Redis commands (each a round trip) and, with
 fast, this says why.
 
     python bench/profile_requests.py [--requests 500] [--cprofile "create-lead"]
+        [--only "create-lead" "opt-in new lead"]
 
 Uses its own database (hushmetrics_profile, recreated) and its own redis-server (port 18091).
 PROFILE_SETTINGS names another settings module to profile under (an experiment's, e.g. one
@@ -75,6 +76,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--cprofile", action="append", default=[], help="endpoint name")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (tottime…)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="ENDPOINT", help="profile these (and the baseline) only"
+    )
     args = parser.parse_args()
 
     dbname = DB_URL.rsplit("/", 1)[1]
@@ -160,6 +164,8 @@ def profile(args: argparse.Namespace) -> int:
     print(f"{'endpoint':<26}{header}")
     baseline_ms = baseline_cpu_ms = None
     for name, (path, content_type, body, headers) in cases.items():
+        if args.only and name != "baseline" and name not in args.only:
+            continue
 
         def send(name=name, path=path, content_type=content_type, body=body, headers=headers):
             data = body if isinstance(body, str) else fill(body)

@@ -94,7 +94,7 @@ def lead_rows(lead: Lead, *, announce_to_people: bool) -> tuple[list[Model], Pla
     planned = event_plan(
         workspace=lead.workspace,
         type=EventType.LEAD_CREATED,
-        payload={"lead": lead_event_object(lead)},
+        payload=lambda: {"lead": lead_event_object(lead)},
         is_spam=lead.is_spam,
         people=announce_to_people,
     )

@@ -117,7 +117,7 @@ def optin_submit(
             optin_event = event_plan(
                 workspace=workspace,
                 type=EventType.OPTIN_CREATED,
-                payload={
+                payload=lambda: {
                     "opt_in": optin_event_object(opt_in, answers),
                     "lead": lead_event_object(lead),
                 },

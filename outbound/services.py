@@ -10,7 +10,7 @@ import base64
 import logging
 import secrets
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, NamedTuple
@@ -411,7 +411,7 @@ def event_plan(
     *,
     workspace: Workspace,
     type: str,
-    payload: Mapping[str, Any],
+    payload: Callable[[], Mapping[str, Any]],
     is_spam: bool = False,
     people: bool = True,
 ) -> PlannedEvent | None:
@@ -419,10 +419,12 @@ def event_plan(
     the caller to write with its own in one statement (`hushmetrics.inserts.rows_insert`),
     then to ring (`event_ring`). None when no destination takes the event.
 
-    A workspace with no active destination costs nothing (the flag is on the row the caller
-    already holds); the destinations are cached per process. Spam goes only to destinations
-    with include_spam. `people=False` when another event of the same submission is the one
-    for people (email, Slack), so they get one message per submission.
+    `payload` makes the event's `data`; it is called only when a destination takes the
+    event, so a workspace with no active destination costs nothing, not even the payload
+    (the flag is on the row the caller already holds); the destinations are cached per
+    process. Spam goes only to destinations with include_spam. `people=False` when another
+    event of the same submission is the one for people (email, Slack), so they get one
+    message per submission.
     """
     if not workspace.has_active_destinations:
         return None
@@ -433,7 +435,7 @@ def event_plan(
     ]
     if not routes:
         return None
-    event = Event(workspace=workspace, type=type, payload=dict(payload))
+    event = Event(workspace=workspace, type=type, payload=dict(payload()))
     rows_stamp(event)
     deliveries = [
         Delivery(
@@ -467,7 +469,7 @@ def event_emit(
     in the caller's transaction, in one statement on PostgreSQL; the deliveries are sent
     once it commits. `payload` is the event's `data`."""
     planned = event_plan(
-        workspace=workspace, type=type, payload=payload, is_spam=is_spam, people=people
+        workspace=workspace, type=type, payload=lambda: payload, is_spam=is_spam, people=people
     )
     if planned is None:
         return None

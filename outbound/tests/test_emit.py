@@ -13,7 +13,7 @@ from optin.models import OptIn
 from optin.services import optin_event_object
 from optin.tests.conftest import DOCUMENTED_BODY
 from outbound.models import Delivery, Destination, Event
-from outbound.services import destination_disable, destination_enable, event_emit
+from outbound.services import destination_disable, destination_enable, event_emit, event_plan
 from outbound.tests.conftest import rung_ids
 from outbound.tests.factories import DestinationFactory
 from workspaces.models import Workspace
@@ -149,6 +149,26 @@ def test_no_matching_destination_writes_no_event(workspace):
     workspace.refresh_from_db()
     assert event_emit(workspace=workspace, type="lead.created", payload={}) is None
     assert Event.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_payload_is_made_only_when_a_destination_takes_the_event(workspace):
+    made: list[str] = []
+
+    def payload() -> dict[str, str]:
+        made.append("made")
+        return {"lead": "x"}
+
+    # No active destination, then one that takes only another type: nothing made.
+    assert event_plan(workspace=workspace, type="lead.created", payload=payload) is None
+    DestinationFactory(workspace=workspace, event_types=["optin.created"])
+    workspace.refresh_from_db()
+    assert event_plan(workspace=workspace, type="lead.created", payload=payload) is None
+    assert made == []
+    planned = event_plan(workspace=workspace, type="optin.created", payload=payload)
+    assert planned is not None
+    assert planned.event.payload == {"lead": "x"}
+    assert made == ["made"]
 
 
 @pytest.mark.django_db
