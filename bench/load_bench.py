@@ -64,6 +64,8 @@ DIRECT = f"http://127.0.0.1:{DIRECT_PORT}"
 # The bare floor (bench/floor/): a Django + DRF app with nothing of ours, its own gunicorn.
 FLOOR_PORT = PORT + 2
 FLOOR = f"http://127.0.0.1:{FLOOR_PORT}"
+# The floor's endpoints: measured on its server, with no front.
+FLOOR_SIDE = ("floor", "floor checked")
 # The endpoints against the workspace with one webhook destination.
 HOOKED = ("create-lead (1 webhook)", "webhook JSON (1 webhook)")
 TARGETS = {
@@ -550,6 +552,8 @@ def main() -> int:
         scripts = {
             # The same documented lead into the bare floor's plain table (bench/floor/).
             "floor": lua("/bench/floor", "application/json", as_json(CREATE_LEAD)),
+            # The same, counted against a rate limit and validated first (bench/floor/).
+            "floor checked": lua("/bench/floor-checked", "application/json", as_json(CREATE_LEAD)),
             # The same documented lead, stored unchecked: the same row as create-lead writes.
             "baseline": lua(
                 "/v1/bench-baseline",
@@ -580,7 +584,7 @@ def main() -> int:
         }
         if args.only:
             scripts = {
-                k: v for k, v in scripts.items() if k in ("floor", "baseline") or k in args.only
+                k: v for k, v in scripts.items() if k in (*FLOOR_SIDE, "baseline") or k in args.only
             }
         paths = {}
         for name, script in scripts.items():
@@ -629,7 +633,7 @@ def main() -> int:
                 urllib.request.urlopen(request, timeout=10).read()  # noqa: S310
             # The floor has a server of its own and no front; every other endpoint is measured
             # through each front.
-            targets = {name: {"floor": FLOOR} if name == "floor" else fronts for name in paths}
+            targets = {name: {"floor": FLOOR} if name in FLOOR_SIDE else fronts for name in paths}
             for name, path in paths.items():
                 # A short warm-up so every endpoint is measured with warm workers and pool.
                 for url in targets[name].values():
@@ -721,13 +725,18 @@ def main() -> int:
         if len(fronts) > 1:
             print(f"\n{'through nginx' if front == 'nginx' else 'straight to gunicorn'}:")
         missed = report(
-            {"floor": results["floor", "floor"], **{name: results[front, name] for name in names}}
+            {
+                "floor": results["floor", "floor"],
+                **{name: results["floor" if name in FLOOR_SIDE else front, name] for name in names},
+            }
         )
         failed += [f"{name} ({front})" for name in missed] if len(fronts) > 1 else missed
     if len(fronts) > 1:
         print("\nnginx ÷ direct, same run (1.00: the proxy costs nothing); nginx's own CPU")
         print(f"{'endpoint':<26}{'req/s':>9}{'× base':>9}{'nginx CPU ms/req':>18}")
         for name in names:
+            if name in FLOOR_SIDE:
+                continue
             nginx, direct = results["nginx", name], results["direct", name]
             base_nginx = nginx["rps"] / results["nginx", "baseline"]["rps"]
             base_direct = direct["rps"] / results["direct", "baseline"]["rps"]

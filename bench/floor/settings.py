@@ -2,10 +2,11 @@
 
 A separate project in the same repository: it parses the JSON body and inserts one row
 with the ORM into a plain table of its own (bench/floor/models.py, no index but its key),
-with no middleware, no authentication and a plain persistent connection. It runs under the
-same gunicorn flags against the same database server (the bench's own database), so the
+with no middleware, no authentication and a plain persistent connection. The app runs under
+the same gunicorn flags against the same database server (the bench's own database), so the
 ratio of an endpoint to it is what any Django implementation of lead ingestion could reach
-here, against what ours does.
+here, against what ours does. Its second endpoint, `floor checked`, adds the rate limit and
+the validation any such implementation needs (bench/floor/views.py).
 
     DJANGO_SETTINGS_MODULE=bench.floor.settings (bench/load_bench.py sets it)
 """
@@ -27,6 +28,15 @@ DATABASES = {
         conn_max_age=600,
     )
 }
+# `floor checked`'s rate limit: django-ratelimit on django-redis, counting in one round trip.
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"),
+        "OPTIONS": {"CLIENT_CLASS": "hushmetrics.ratelimit_cache.CountingClient"},
+    }
+}
+RATELIMIT_USE_CACHE = "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 REST_FRAMEWORK = {
