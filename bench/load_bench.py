@@ -61,7 +61,8 @@ BASE = f"http://127.0.0.1:{PORT}"
 # `--front both`: gunicorn's own address behind nginx, measured directly as well.
 DIRECT_PORT = PORT + 1
 DIRECT = f"http://127.0.0.1:{DIRECT_PORT}"
-# The bare floor (bench/floor/): a Django + DRF app with nothing of ours, its own gunicorn.
+# The bare floor (bench/floor/): a Django + DRF app with nothing of ours (bar `floor checked`'s
+# cache client), its own gunicorn, measured with no front.
 FLOOR_PORT = PORT + 2
 FLOOR = f"http://127.0.0.1:{FLOOR_PORT}"
 # The floor's endpoints: measured on its server, with no front.
@@ -455,7 +456,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=6, help="seconds per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--only", nargs="+", metavar="ENDPOINT", help="measure these (and the baseline) only"
+        "--only",
+        nargs="+",
+        metavar="ENDPOINT",
+        help="measure these (and the floor's lines and the baseline) only",
     )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2 * 2 + 1, help="2 cores' worth: 2×2+1")

@@ -103,7 +103,7 @@ def lead_rows(lead: Lead, *, announce_to_people: bool) -> tuple[list[Model], Pla
 
 def lead_updated_emit(*, workspace: Workspace, lead: Lead, changed_fields: list[str]) -> None:
     """Emit `lead.updated` for an edit by staff or the lead API (SPEC §9, §10), inside the
-    edit's transaction; nothing when no field changed. Costs nothing for a workspace with no
+    edit's transaction; nothing when no field changed. No query for a workspace with no
     active destination."""
     if changed_fields:
         event_emit(

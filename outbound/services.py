@@ -419,10 +419,10 @@ def event_plan(
     the caller to write with its own in one statement (`hushmetrics.inserts.rows_insert`),
     then to ring (`event_ring`). None when no destination takes the event.
 
-    `payload` makes the event's `data`; it is called only when a destination takes the
-    event, so a workspace with no active destination costs nothing, not even the payload
-    (the flag is on the row the caller already holds); the destinations are cached per
-    process. Spam goes only to destinations with include_spam. `people=False` when another
+    A workspace with no active destination costs nothing (the flag is on the row the caller
+    already holds); the destinations are cached per process. `payload` makes the event's
+    `data`, called only when a destination takes the event, so it costs nothing either when
+    none does. Spam goes only to destinations with include_spam. `people=False` when another
     event of the same submission is the one for people (email, Slack), so they get one
     message per submission.
     """

@@ -1,4 +1,5 @@
-"""The bare floor (`make bench`, issue 18): a Django + DRF app with nothing of ours.
+"""The bare floor (`make bench`, issue 18): a Django + DRF app with nothing of ours (but the
+cache client of its second endpoint, below).
 
 A separate project in the same repository: it parses the JSON body and inserts one row
 with the ORM into a plain table of its own (bench/floor/models.py, no index but its key),

@@ -3,8 +3,9 @@
 `floor checked` does the same after the two things any lead-ingest endpoint must do first:
 count the request against a rate limit (django-ratelimit, one Redis round trip) and validate
 the body (a plain DRF serializer of the documented fields). Nothing of ours is in either,
-bar the cache client that makes the count one round trip (as ours is). The ratio of the two
-is what rate limiting and validation cost any Django + DRF implementation here.
+bar the cache client that makes the count one round trip, as ours is
+(`hushmetrics.ratelimit_cache.CountingClient`; stock django-redis would take two). The ratio
+of the two is what rate limiting and validation cost any Django + DRF implementation here.
 """
 
 from typing import Any, cast
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from bench.floor.models import Entry
 
 COLUMNS = ("name", "email", "phone", "source", "value", "utm", "extra_data", "page_url")
+# The lead's sources (leads.models.LeadSource), written out: the floor imports no model of ours.
 SOURCES = ("website", "referral", "social", "ad", "email", "cold_call", "other")
 
 
@@ -32,7 +34,10 @@ class EntryInput(serializers.Serializer):
     name = serializers.CharField(max_length=300, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    source = serializers.ChoiceField(choices=SOURCES, required=False)  # type: ignore[assignment]  # the field, not Field.source: DRF moves declared fields off the class
+    # The field, not Field.source: DRF moves declared fields off the class.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=SOURCES, required=False
+    )
     value = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
     utm = serializers.DictField(required=False)
     extra_data = serializers.DictField(required=False)
